@@ -1,0 +1,105 @@
+// File: kafka/config.cc
+
+#include "kafka/config.h"
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace kitchen::kafka {
+
+absl::StatusOr<Property> ParseProperty(absl::string_view text) {
+  size_t equals = text.find('=');
+  if (equals == absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Kafka property \"", text, "\" is not of the form name=value"));
+  }
+  absl::string_view name = absl::StripAsciiWhitespace(text.substr(0, equals));
+  absl::string_view value = absl::StripAsciiWhitespace(text.substr(equals + 1));
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Kafka property \"", text, "\" has an empty name"));
+  }
+  return Property{std::string(name), std::string(value)};
+}
+
+absl::StatusOr<Properties> ParsePropertiesText(absl::string_view text,
+                                               absl::string_view source) {
+  Properties properties;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    absl::StatusOr<Property> property = ParseProperty(line);
+    if (!property.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ":", line_number, ": ", property.status().message()));
+    }
+    properties.push_back(*std::move(property));
+  }
+  return properties;
+}
+
+absl::StatusOr<Properties> ReadPropertiesFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("cannot read Kafka properties file ", path));
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  if (file.bad()) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("cannot read Kafka properties file ", path));
+  }
+  return ParsePropertiesText(text.str(), path);
+}
+
+absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name,
+                         absl::string_view value) {
+  char error[512];
+  std::string name_string(name);
+  std::string value_string(value);
+  if (rd_kafka_conf_set(conf, name_string.c_str(), value_string.c_str(), error,
+                        sizeof(error)) != RD_KAFKA_CONF_OK) {
+    // librdkafka's message already names the property and what is wrong with it.
+    return absl::InvalidArgumentError(
+        absl::StrCat("Kafka property ", name, "=", value, ": ", error));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
+                                  const Properties& service_defaults) {
+  ConfPtr conf(rd_kafka_conf_new());
+  for (const Property& property : service_defaults) {
+    if (absl::Status status = SetProperty(conf.get(), property.name, property.value);
+        !status.ok()) {
+      return status;
+    }
+  }
+  for (const Property& property : config.properties) {
+    if (absl::Status status = SetProperty(conf.get(), property.name, property.value);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (config.bootstrap_servers.empty()) {
+    return absl::InvalidArgumentError("no Kafka bootstrap servers given");
+  }
+  if (absl::Status status = SetProperty(conf.get(), "bootstrap.servers",
+                                        config.bootstrap_servers);
+      !status.ok()) {
+    return status;
+  }
+  return conf;
+}
+
+}  // namespace kitchen::kafka

@@ -1,0 +1,74 @@
+// File: kafka/config.h
+//
+// One configuration path for every Kafka client in the kitchen. A service's client is
+// configured, in increasing precedence, by
+//   1. the service's own defaults (e.g. the waiter's acks=all),
+//   2. a properties file (`--kafka_config_file`, key=value lines, like kcat's -F),
+//   3. single properties on the command line (`-X key=value`, like kcat's -X),
+//   4. the bootstrap servers (`--brokers` / KAFKA_BOOTSTRAP_SERVERS).
+// Every property is handed to librdkafka when the configuration is built, so an unknown
+// name or a bad value is an error naming it before anything connects.
+//
+// Usage:
+//   ClientConfig config{.bootstrap_servers = "localhost:9092"};
+//   config.properties.push_back({"security.protocol", "SASL_SSL"});
+//   absl::StatusOr<ConfPtr> conf = BuildConf(config, {{"acks", "all"}});
+
+#ifndef KITCHEN_KAFKA_CONFIG_H_
+#define KITCHEN_KAFKA_CONFIG_H_
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kitchen::kafka {
+
+// A librdkafka property, e.g. {"security.protocol", "SSL"}.
+struct Property {
+  std::string name;
+  std::string value;
+};
+using Properties = std::vector<Property>;
+
+// What the user said about the Kafka client, whatever service it is for.
+struct ClientConfig {
+  std::string bootstrap_servers;
+  Properties properties;  // File first, then command line: later ones win.
+};
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+// Parses "name=value". The value may contain '='; the name may not be empty.
+absl::StatusOr<Property> ParseProperty(absl::string_view text);
+
+// Parses a properties file's text: one name=value per line, blank lines and lines
+// starting with '#' ignored, surrounding spaces trimmed. `source` names the file in
+// errors ("client.properties:3: ...").
+absl::StatusOr<Properties> ParsePropertiesText(absl::string_view text,
+                                               absl::string_view source);
+
+// Reads and parses a properties file.
+absl::StatusOr<Properties> ReadPropertiesFile(const std::string& path);
+
+// Builds a librdkafka configuration from the service's defaults and the user's
+// config. Fails with InvalidArgument naming the first property librdkafka rejects.
+absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
+                                  const Properties& service_defaults);
+
+// Sets one property on `conf`, with an error that names it.
+absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name,
+                         absl::string_view value);
+
+}  // namespace kitchen::kafka
+
+#endif  // KITCHEN_KAFKA_CONFIG_H_

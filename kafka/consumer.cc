@@ -1,0 +1,196 @@
+// File: kafka/consumer.cc
+
+#include "kafka/consumer.h"
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "kafka/client_errors.h"
+#include "logging/log.h"
+
+namespace kitchen::kafka {
+namespace {
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+using PartitionListPtr =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+std::vector<TopicPartition> ToVector(
+    const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> result;
+  if (list == nullptr) return result;
+  for (int i = 0; i < list->cnt; ++i) {
+    result.push_back(
+        {list->elems[i].topic, list->elems[i].partition, list->elems[i].offset});
+  }
+  return result;
+}
+
+}  // namespace
+
+Properties ConsumerDefaults(absl::string_view group_id) {
+  return {
+      {"group.id", std::string(group_id)},
+      // A new group starts from the earliest order the topic holds: nothing placed
+      // before the first start of a service is skipped.
+      {"auto.offset.reset", "earliest"},
+      // At-least-once: only what the service has finished is stored and committed.
+      {"enable.auto.offset.store", "false"},
+      {"enable.auto.commit", "true"},
+      {"auto.commit.interval.ms", "1000"},
+      // Latency: hand records over as soon as the broker has any.
+      {"fetch.wait.max.ms", "10"},
+      {"fetch.error.backoff.ms", "100"},
+  };
+}
+
+std::string DescribePartitions(const std::vector<TopicPartition>& partitions) {
+  std::map<std::string, std::vector<int32_t>> by_topic;
+  for (const TopicPartition& partition : partitions) {
+    by_topic[partition.topic].push_back(partition.partition);
+  }
+  if (by_topic.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const auto& [topic, numbers] : by_topic) {
+    parts.push_back(absl::StrCat(topic, "[", absl::StrJoin(numbers, ","), "]"));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(
+    ConfPtr conf, const std::vector<std::string>& topics,
+    RebalanceListener* listener) {
+  std::unique_ptr<Consumer> consumer(new Consumer(listener));
+  rd_kafka_conf_set_opaque(conf.get(), consumer.get());
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
+  InstallErrorLogger(conf.get());
+  char error[512];
+  rd_kafka_t* handle =
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
+  if (handle == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create Kafka consumer: ", error));
+  }
+  conf.release();
+  consumer->handle_.reset(handle);
+  // One queue for records, logs and errors: Poll() serves them all.
+  rd_kafka_poll_set_consumer(handle);
+
+  PartitionListPtr subscription(
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const std::string& topic : topics) {
+    rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t subscribed = rd_kafka_subscribe(handle, subscription.get());
+  if (subscribed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ErrorToStatus(subscribed, absl::StrCat("cannot subscribe to ",
+                                                  absl::StrJoin(topics, ",")));
+  }
+  return consumer;
+}
+
+Consumer::~Consumer() {
+  if (absl::Status closed = Close(); !closed.ok()) {
+    logging::Warning("consumer close: %s", closed.ToString());
+  }
+}
+
+absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
+  rd_kafka_message_t* raw = rd_kafka_consumer_poll(handle_.get(), timeout_ms);
+  if (raw == nullptr) return absl::nullopt;
+  Message message(raw);
+  if (raw->err == RD_KAFKA_RESP_ERR_NO_ERROR) return message;
+  if (raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return absl::nullopt;
+
+  char fatal[512];
+  if (rd_kafka_fatal_error(handle_.get(), fatal, sizeof(fatal)) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("Kafka consumer failed: ", fatal));
+  }
+  // Everything else (a broker away, a topic not there yet) librdkafka retries itself.
+  logging::Warning("consume: %s", rd_kafka_message_errstr(raw));
+  return absl::nullopt;
+}
+
+absl::Status Consumer::StoreOffset(const Message& message) {
+  return StoreOffset(message.topic(), message.partition(), message.offset() + 1);
+}
+
+absl::Status Consumer::StoreOffset(const std::string& topic, int32_t partition,
+                                   int64_t next_offset) {
+  PartitionListPtr offsets(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)
+      ->offset = next_offset;
+  rd_kafka_resp_err_t error = rd_kafka_offsets_store(handle_.get(), offsets.get());
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) error = offsets->elems[0].err;
+  // A partition revoked meanwhile cannot be stored: its new owner redoes the record.
+  return ErrorToStatus(error, absl::StrCat("cannot store offset ", next_offset,
+                                           " of ", topic, "[", partition, "]"));
+}
+
+absl::Status Consumer::Commit() {
+  rd_kafka_resp_err_t error = rd_kafka_commit(handle_.get(), nullptr, 0);
+  if (error == RD_KAFKA_RESP_ERR__NO_OFFSET) return absl::OkStatus();
+  return ErrorToStatus(error, "cannot commit offsets");
+}
+
+absl::Status Consumer::Close() {
+  if (closed_ || handle_ == nullptr) return absl::OkStatus();
+  closed_ = true;
+  rd_kafka_resp_err_t error = rd_kafka_consumer_close(handle_.get());
+  return ErrorToStatus(error, "cannot leave the consumer group cleanly");
+}
+
+std::vector<TopicPartition> Consumer::Assignment() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return {};
+  }
+  PartitionListPtr list(raw);
+  return ToVector(list.get());
+}
+
+void Consumer::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
+                           rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  std::vector<TopicPartition> changed = ToVector(partitions);
+
+  if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (self->listener_ != nullptr) {
+      self->listener_->OnAssign(changed);
+      for (size_t i = 0; i < changed.size(); ++i) {
+        partitions->elems[i].offset = changed[i].offset;
+      }
+    }
+    logging::Info("partitions assigned: %s", DescribePartitions(changed));
+    rd_kafka_assign(handle, partitions);
+    return;
+  }
+
+  // Revoked, or lost to a session timeout: finish up, then let go.
+  bool lost = rd_kafka_assignment_lost(handle) != 0;
+  logging::Info("partitions %s: %s", lost ? "lost" : "revoked",
+                DescribePartitions(changed));
+  if (self->listener_ != nullptr) self->listener_->OnRevoke(changed, lost);
+  if (!lost) {
+    // Progress made on these partitions must be committed before their next owner
+    // reads the committed offset. During a rebalance this can fail (the generation
+    // moved on); the records are then processed again: at-least-once, not fatal.
+    if (absl::Status committed = self->Commit(); !committed.ok()) {
+      logging::Warning("commit on revoke failed, the next owner may redo records: %s",
+                       committed.ToString());
+    }
+  }
+  rd_kafka_assign(handle, nullptr);
+}
+
+}  // namespace kitchen::kafka

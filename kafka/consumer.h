@@ -1,0 +1,116 @@
+// File: kafka/consumer.h
+//
+// An RAII Kafka consumer-group member built for at-least-once processing:
+//  - offsets are stored only when the caller says a record is done (StoreOffset), and
+//    committed from those (periodically, on revoke, and on close);
+//  - it closes before destruction (librdkafka's C++ API skips the final commit and the
+//    clean group leave when a consumer is deleted without close());
+//  - rebalances are logged, a revoke commits progress before the partitions go, and a
+//    commit failure during a rebalance is logged, never fatal;
+//  - a RebalanceListener may choose where each assigned partition starts (the manager
+//    starts from its ledger, not from Kafka's committed offsets).
+//
+// Usage:
+//   auto conf = BuildConf(config, ConsumerDefaults("cook"));
+//   auto consumer = Consumer::Create(*std::move(conf), {"pizza-order"}, nullptr);
+//   while (running) {
+//     auto polled = (*consumer)->Poll(100);
+//     if (polled.ok() && *polled) { Cook(**polled); (*consumer)->StoreOffset(**polled); }
+//   }
+//   (*consumer)->Close();
+
+#ifndef KITCHEN_KAFKA_CONSUMER_H_
+#define KITCHEN_KAFKA_CONSUMER_H_
+
+#include <librdkafka/rdkafka.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/optional.h"
+#include "kafka/config.h"
+#include "kafka/message.h"
+#include "kafka/producer.h"
+
+namespace kitchen::kafka {
+
+// Where a partition starts when no position is chosen: the committed offset, or, for a
+// group that has none, auto.offset.reset.
+inline constexpr int64_t kCommittedOffset = RD_KAFKA_OFFSET_INVALID;
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = kCommittedOffset;
+};
+
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // Before `partitions` are assigned: set `offset` to start somewhere else than the
+  // committed offset.
+  virtual void OnAssign(std::vector<TopicPartition>& partitions) {}
+  // Before `partitions` are taken away (`lost`: already owned by someone else, so
+  // nothing may be committed for them).
+  virtual void OnRevoke(const std::vector<TopicPartition>& partitions, bool lost) {}
+};
+
+// The consumer properties the kitchen's at-least-once contract rests on. Services pass
+// them as defaults to BuildConf; a user may override them, knowingly.
+Properties ConsumerDefaults(absl::string_view group_id);
+
+// "pizza-order[0,3,5]" for logs.
+std::string DescribePartitions(const std::vector<TopicPartition>& partitions);
+
+class Consumer {
+ public:
+  // Subscribes to `topics` in the group of `conf`'s group.id. `listener` may be null;
+  // if not, it must outlive the consumer.
+  static absl::StatusOr<std::unique_ptr<Consumer>> Create(
+      ConfPtr conf, const std::vector<std::string>& topics,
+      RebalanceListener* listener);
+
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  ~Consumer();
+
+  // Waits up to `timeout_ms` for the next record. Returns nullopt when there was none
+  // (transient errors such as a broker outage are logged and also give nullopt); an
+  // error status only when the consumer cannot go on.
+  absl::StatusOr<absl::optional<Message>> Poll(int timeout_ms);
+
+  // Marks `message` as processed: its offset + 1 will be committed.
+  absl::Status StoreOffset(const Message& message);
+  // Marks a partition as processed up to, not including, `next_offset`.
+  absl::Status StoreOffset(const std::string& topic, int32_t partition,
+                           int64_t next_offset);
+
+  // Commits the stored offsets now and waits for the answer.
+  absl::Status Commit();
+
+  // Commits what is stored, leaves the group, stops. Idempotent.
+  absl::Status Close();
+
+  // The partitions currently assigned to this member.
+  std::vector<TopicPartition> Assignment();
+
+  rd_kafka_t* handle() { return handle_.get(); }
+
+ private:
+  explicit Consumer(RebalanceListener* listener) : listener_(listener) {}
+  static void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
+                          rd_kafka_topic_partition_list_t* partitions,
+                          void* opaque);
+
+  RebalanceListener* listener_;
+  bool closed_ = false;
+  HandlePtr handle_;
+};
+
+}  // namespace kitchen::kafka
+
+#endif  // KITCHEN_KAFKA_CONSUMER_H_

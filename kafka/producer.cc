@@ -1,0 +1,100 @@
+// File: kafka/producer.cc
+
+#include "kafka/producer.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "kafka/client_errors.h"
+
+namespace kitchen::kafka {
+
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
+    ConfPtr conf, DeliveryCallback on_delivery) {
+  std::unique_ptr<Producer> producer(new Producer(std::move(on_delivery)));
+  rd_kafka_conf_set_opaque(conf.get(), producer.get());
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDeliveryReport);
+  InstallErrorLogger(conf.get());
+  char error[512];
+  // rd_kafka_new takes ownership of the configuration only when it succeeds.
+  rd_kafka_t* handle =
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof(error));
+  if (handle == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create Kafka producer: ", error));
+  }
+  conf.release();
+  producer->handle_.reset(handle);
+  return producer;
+}
+
+Producer::~Producer() {
+  if (handle_ == nullptr) return;
+  // librdkafka would drop whatever is still queued; give it a bounded chance, and let
+  // the delivery callback report what is left as failed.
+  rd_kafka_flush(handle_.get(),
+                 static_cast<int>(absl::ToInt64Milliseconds(close_timeout_)));
+  rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(handle_.get(), 0);
+}
+
+absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (record.headers != nullptr && !record.headers->empty()) {
+    headers = rd_kafka_headers_new(record.headers->size());
+    for (const Header& header : *record.headers) {
+      rd_kafka_header_add(headers, header.name.data(),
+                          static_cast<ssize_t>(header.name.size()),
+                          header.value.data(),
+                          static_cast<ssize_t>(header.value.size()));
+    }
+  }
+  std::string topic(record.topic);
+  rd_kafka_resp_err_t error = rd_kafka_producev(
+      handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()),
+                       record.value.size()),
+      RD_KAFKA_V_HEADERS(headers),
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(token)), RD_KAFKA_V_END);
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  // On failure the headers were not taken over.
+  if (headers != nullptr) rd_kafka_headers_destroy(headers);
+  if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    return absl::ResourceExhaustedError("producer queue is full");
+  }
+  return ErrorToStatus(error, absl::StrCat("cannot send to topic ", topic));
+}
+
+void Producer::Poll(int timeout_ms) { rd_kafka_poll(handle_.get(), timeout_ms); }
+
+absl::Status Producer::Flush(absl::Duration timeout) {
+  rd_kafka_flush(handle_.get(),
+                 static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  int left = InFlight();
+  if (left > 0) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        left, " record(s) still undelivered after ", absl::FormatDuration(timeout)));
+  }
+  return absl::OkStatus();
+}
+
+int Producer::InFlight() const { return rd_kafka_outq_len(handle_.get()); }
+
+void Producer::OnDeliveryReport(rd_kafka_t* /*handle*/,
+                                const rd_kafka_message_t* message,
+                                void* opaque) {
+  auto* producer = static_cast<Producer*>(opaque);
+  Delivery delivery;
+  delivery.token = reinterpret_cast<uint64_t>(message->_private);
+  delivery.partition = message->partition;
+  delivery.offset = message->offset;
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    delivery.status = ErrorToStatus(message->err, "delivery failed");
+  }
+  if (producer->on_delivery_) producer->on_delivery_(delivery);
+}
+
+}  // namespace kitchen::kafka

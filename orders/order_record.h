@@ -1,0 +1,69 @@
+// File: orders/order_record.h
+//
+// The kitchen's record format on Kafka, in one place:
+//   topic   pizza-order (dead letters: pizza-order.dlq)
+//   key     the table number as a decimal string, so one table's orders share a
+//           partition and keep their order
+//   value   a serialized kitchen.v1.Order
+//   headers order-id: the order's id; content-type: names the message type
+//
+// Usage:
+//   kitchen::v1::Order order = NewOrder("margherita", 17, absl::Now());
+//   EncodedOrder record = EncodeOrder(order);        // key, value, headers
+//   absl::StatusOr<kitchen::v1::Order> back = DecodeOrder(record.value);
+
+#ifndef KITCHEN_ORDERS_ORDER_RECORD_H_
+#define KITCHEN_ORDERS_ORDER_RECORD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "kafka/message.h"
+#include "proto/order.pb.h"
+
+namespace kitchen::orders {
+
+inline constexpr char kOrderTopic[] = "pizza-order";
+inline constexpr char kDeadLetterTopic[] = "pizza-order.dlq";
+inline constexpr int kOrderTopicPartitions = 6;
+
+inline constexpr char kOrderIdHeader[] = "order-id";
+inline constexpr char kContentTypeHeader[] = "content-type";
+inline constexpr char kOrderContentType[] =
+    "application/x-protobuf; messageType=kitchen.v1.Order";
+
+// A fresh random order id (a version 4 UUID).
+std::string NewOrderId();
+
+// An order with a fresh id, placed at `placed_at`.
+kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
+                            absl::Time placed_at);
+
+// The record key of a table: "17".
+std::string TableKey(int32_t table);
+
+struct EncodedOrder {
+  std::string key;
+  std::string value;
+  kafka::Headers headers;
+};
+
+EncodedOrder EncodeOrder(const kitchen::v1::Order& order);
+
+// What makes an order an order: a pizza, and a table above zero. An order without
+// order_id or placed_at (an older or foreign producer) is still valid.
+absl::Status ValidateOrder(const kitchen::v1::Order& order);
+
+// Parses and validates a record value. InvalidArgument says what is wrong.
+absl::StatusOr<kitchen::v1::Order> DecodeOrder(absl::string_view value);
+
+// placed_at as absl::Time, or nullopt when the producer did not set it.
+absl::optional<absl::Time> PlacedAt(const kitchen::v1::Order& order);
+
+}  // namespace kitchen::orders
+
+#endif  // KITCHEN_ORDERS_ORDER_RECORD_H_

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package the kitchen needs to build, test and run its demo.
+# Idempotent: packages already present are left alone, and apt is only asked when
+# something is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap      # Bazel 4.2.3, the build tool
+  bazel-rules-java     # @rules_java, which Bazel 4.2.3 registers even for C++
+  g++                  # C++ compiler
+  pkg-config           # link lines of the system libraries
+  librdkafka-dev       # Kafka client + mock cluster (the dev broker)
+  libprotobuf-dev      # Protobuf runtime headers and library
+  protobuf-compiler    # protoc
+  libabsl-dev          # Abseil: status, flags, strings, time
+  libgtest-dev         # GoogleTest
+  kcat                 # independent Kafka client, for checks and benchmarks
+  python3              # test and benchmark drivers
+  clang-format         # formatting (.clang-format at the root)
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install_deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install_deps: done" >&2
