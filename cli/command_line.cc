@@ -13,9 +13,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-ABSL_FLAG(std::string, brokers, "localhost:9092",
-          "Kafka bootstrap servers, host:port[,host:port...]. "
-          "Environment: KAFKA_BOOTSTRAP_SERVERS.");
+ABSL_FLAG(std::string, brokers, "",
+          "Kafka bootstrap servers, host:port[,host:port...]. Environment: "
+          "KAFKA_BOOTSTRAP_SERVERS. Default: bootstrap.servers from -X or "
+          "--kafka_config_file, else localhost:9092.");
 ABSL_FLAG(std::string, kafka_config_file, "",
           "A file of librdkafka properties, one name=value per line (like kcat -F), "
           "e.g. TLS/SASL settings. Single properties: -X name=value (repeatable). "
@@ -32,10 +33,7 @@ const std::vector<EnvBinding>& SharedBindings() {
   return *bindings;
 }
 
-bool SpecifiedOnCommandLine(absl::string_view flag_name) {
-  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(flag_name);
-  return flag != nullptr && flag->IsSpecifiedOnCommandLine();
-}
+constexpr char kDefaultBootstrapServers[] = "localhost:9092";
 
 }  // namespace
 
@@ -77,7 +75,6 @@ absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env) {
     if (flag == nullptr) {
       return absl::InternalError(absl::StrCat("no flag --", binding.flag));
     }
-    if (flag->IsSpecifiedOnCommandLine()) continue;
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -96,15 +93,16 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
   absl::StatusOr<kafka::Properties> properties = ExtractKafkaProperties(args);
   if (!properties.ok()) return properties.status();
 
-  std::vector<char*> remaining = {argv[0]};
-  for (std::string& arg : args) remaining.push_back(arg.data());
-  std::vector<char*> positional = absl::ParseCommandLine(
-      static_cast<int>(remaining.size()), remaining.data());
-
+  // The environment first, so that the command line, parsed next, overrides it.
   if (absl::Status status = ApplyEnvironment(SharedBindings()); !status.ok()) {
     return status;
   }
   if (absl::Status status = ApplyEnvironment(env); !status.ok()) return status;
+
+  std::vector<char*> remaining = {argv[0]};
+  for (std::string& arg : args) remaining.push_back(arg.data());
+  std::vector<char*> positional = absl::ParseCommandLine(
+      static_cast<int>(remaining.size()), remaining.data());
 
   ParsedCommandLine parsed;
   parsed.positional.assign(positional.begin(), positional.end());
@@ -125,13 +123,11 @@ absl::StatusOr<kafka::ClientConfig> KafkaClientConfig(
                            command_line_properties.begin(),
                            command_line_properties.end());
 
-  // --brokers (or its environment variable) wins; the default only applies when no
-  // property names bootstrap.servers either.
+  // --brokers (or its environment variable) wins, then a bootstrap.servers property,
+  // then the default.
   config.bootstrap_servers = absl::GetFlag(FLAGS_brokers);
-  const char* brokers_env = std::getenv("KAFKA_BOOTSTRAP_SERVERS");
-  bool brokers_given = SpecifiedOnCommandLine("brokers") ||
-                       (brokers_env != nullptr && *brokers_env != '\0');
-  if (!brokers_given) {
+  if (config.bootstrap_servers.empty()) {
+    config.bootstrap_servers = kDefaultBootstrapServers;
     for (const kafka::Property& property : config.properties) {
       if (property.name == "bootstrap.servers") {
         config.bootstrap_servers = property.value;

@@ -45,10 +45,10 @@ struct ParsedCommandLine {
   kafka::Properties kafka_properties;   // From -X, in order.
 };
 
-// Takes the -X pairs out of argv, parses the rest with absl::ParseCommandLine (which
-// handles --help and exits on an unknown flag), then fills in each flag of `env` (and
-// the shared --brokers and --kafka_config_file) that the command line left unset
-// from its environment variable. A bad -X or environment value is an error naming it.
+// Takes the -X pairs out of argv, sets each flag of `env` (and the shared --brokers
+// and --kafka_config_file) from its environment variable, then parses the rest with
+// absl::ParseCommandLine, which overrides the environment, handles --help and exits
+// on an unknown flag. A bad -X or environment value is an error naming it.
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
     const std::vector<EnvBinding>& env);
@@ -57,7 +57,7 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
 absl::StatusOr<kafka::Properties> ExtractKafkaProperties(
     std::vector<std::string>& args);
 
-// Sets each flag not given on the command line from its environment variable.
+// Sets each flag whose environment variable is set and not empty.
 absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env);
 
 // The Kafka client configuration the shared flags describe: the properties file, then

@@ -61,6 +61,7 @@ TEST(KafkaClientConfigTest, BrokersFromEnvironmentElseDefault) {
   config = KafkaClientConfig({{"bootstrap.servers", "kafka-1:9092"}});
   EXPECT_EQ(config->bootstrap_servers, "broker:19092");
   unsetenv("KAFKA_BOOTSTRAP_SERVERS");
+  absl::SetFlag(&FLAGS_brokers, "");
 }
 
 TEST(KafkaClientConfigTest, PropertiesFileThenCommandLine) {
