@@ -23,16 +23,13 @@
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cli/exit_codes.h"
 #include "kafka/config.h"
 
 ABSL_DECLARE_FLAG(std::string, brokers);
 ABSL_DECLARE_FLAG(std::string, kafka_config_file);
 
 namespace kitchen::cli {
-
-// Exit statuses shared by every kitchen program.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 2;  // Bad flag, argument or input: nothing was done.
 
 // A flag that may also be set from the environment.
 struct EnvBinding {

@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/exit_codes.h"
 #include "deploy/devbroker/dev_broker.h"
 #include "logging/log.h"
 
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
   if (positional.size() > 1) {
     std::fprintf(stderr, "devbroker: unexpected argument \"%s\"; see --help\n",
                  positional[1]);
-    return 2;
+    return kitchen::cli::kExitUsage;
   }
 
   // Block the stop signals before any thread starts, so that only sigwait sees them.
@@ -58,14 +59,14 @@ int main(int argc, char** argv) {
   if (partitions < 1) {
     std::fprintf(stderr, "devbroker: --partitions must be at least 1, not %d\n",
                  partitions);
-    return 2;
+    return kitchen::cli::kExitUsage;
   }
   for (auto& topic : options.topics) topic.partitions = partitions;
 
   auto broker = kitchen::devbroker::DevBroker::Start(options);
   if (!broker.ok()) {
     kitchen::logging::Error("cannot start: %s", broker.status().message());
-    return 1;
+    return kitchen::cli::kExitKafka;
   }
   std::vector<std::string> topics;
   for (const auto& topic : options.topics) {
@@ -89,5 +90,5 @@ int main(int argc, char** argv) {
   kitchen::logging::Info("%s received, stopping", strsignal(received));
   broker->reset();
   kitchen::logging::Info("stopped");
-  return 0;
+  return kitchen::cli::kExitOk;
 }

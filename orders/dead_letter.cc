@@ -1,0 +1,57 @@
+// File: orders/dead_letter.cc
+
+#include "orders/dead_letter.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace kitchen::orders {
+
+kafka::Headers DeadLetterHeaders(const kafka::Message& message,
+                                 const absl::Status& reason,
+                                 absl::string_view consumer_group) {
+  kafka::Headers headers = message.headers();
+  headers.push_back({kDeadLetterReasonHeader, std::string(reason.message())});
+  headers.push_back({kDeadLetterTopicHeader, message.topic()});
+  headers.push_back({kDeadLetterPartitionHeader, absl::StrCat(message.partition())});
+  headers.push_back({kDeadLetterOffsetHeader, absl::StrCat(message.offset())});
+  if (absl::optional<absl::Time> timestamp = message.timestamp()) {
+    headers.push_back(
+        {kDeadLetterTimestampHeader, absl::StrCat(absl::ToUnixMillis(*timestamp))});
+  }
+  headers.push_back({kDeadLetterGroupHeader, std::string(consumer_group)});
+  return headers;
+}
+
+absl::StatusOr<std::unique_ptr<DeadLetterQueue>> DeadLetterQueue::Create(
+    const kafka::ClientConfig& config, std::string topic,
+    std::string consumer_group) {
+  std::unique_ptr<DeadLetterQueue> queue(
+      new DeadLetterQueue(std::move(topic), std::move(consumer_group)));
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::BuildConf(config, {{"acks", "all"}, {"enable.idempotence", "true"}});
+  if (!conf.ok()) return conf.status();
+  DeadLetterQueue* raw = queue.get();
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(
+      *std::move(conf),
+      [raw](const kafka::Delivery& delivery) { raw->last_delivery_ = delivery.status; });
+  if (!producer.ok()) return producer.status();
+  queue->producer_ = *std::move(producer);
+  return queue;
+}
+
+absl::Status DeadLetterQueue::Send(const kafka::Message& message,
+                                   const absl::Status& reason,
+                                   absl::Duration timeout) {
+  kafka::Headers headers = DeadLetterHeaders(message, reason, consumer_group_);
+  last_delivery_ = absl::UnknownError("no delivery report");
+  absl::Status queued = producer_->Send(
+      {topic_, message.key(), message.value(), &headers}, /*token=*/0);
+  if (!queued.ok()) return queued;
+  if (absl::Status flushed = producer_->Flush(timeout); !flushed.ok()) {
+    return flushed;
+  }
+  return last_delivery_;
+}
+
+}  // namespace kitchen::orders

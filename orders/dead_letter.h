@@ -1,0 +1,74 @@
+// File: orders/dead_letter.h
+//
+// Dead letters: a record the kitchen cannot treat as an order (bytes that do not parse,
+// no pizza, table <= 0) is copied to pizza-order.dlq with its original key, value and
+// headers, plus headers saying why and where it came from, so that a consumer never
+// crashes or stalls on it. The header names follow Kafka Connect's
+// (`__connect.errors.*`) in spirit, under a kitchen prefix:
+//   dlq-reason            why it is not an order
+//   dlq-original-topic    topic, partition, offset and timestamp (ms since epoch)
+//   dlq-original-partition
+//   dlq-original-offset
+//   dlq-original-timestamp
+//   dlq-consumer-group    the group that rejected it
+//
+// Usage:
+//   auto dead_letters = DeadLetterQueue::Create(kafka_config, "pizza-order.dlq", "cook");
+//   absl::Status sent = (*dead_letters)->Send(message, DecodeOrder(value).status());
+//   if (sent.ok()) consumer->StoreOffset(message);   // only then move past it
+
+#ifndef KITCHEN_ORDERS_DEAD_LETTER_H_
+#define KITCHEN_ORDERS_DEAD_LETTER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "kafka/config.h"
+#include "kafka/message.h"
+#include "kafka/producer.h"
+
+namespace kitchen::orders {
+
+inline constexpr char kDeadLetterReasonHeader[] = "dlq-reason";
+inline constexpr char kDeadLetterTopicHeader[] = "dlq-original-topic";
+inline constexpr char kDeadLetterPartitionHeader[] = "dlq-original-partition";
+inline constexpr char kDeadLetterOffsetHeader[] = "dlq-original-offset";
+inline constexpr char kDeadLetterTimestampHeader[] = "dlq-original-timestamp";
+inline constexpr char kDeadLetterGroupHeader[] = "dlq-consumer-group";
+
+// The original record's headers followed by the dead-letter headers.
+kafka::Headers DeadLetterHeaders(const kafka::Message& message,
+                                 const absl::Status& reason,
+                                 absl::string_view consumer_group);
+
+// A producer for dead letters. Send() waits for the broker's acknowledgement, so that
+// the caller commits past a bad record only once its copy is safe.
+class DeadLetterQueue {
+ public:
+  static absl::StatusOr<std::unique_ptr<DeadLetterQueue>> Create(
+      const kafka::ClientConfig& config, std::string topic,
+      std::string consumer_group);
+
+  // Copies `message` with the reason; waits at most `timeout` for the broker.
+  absl::Status Send(const kafka::Message& message, const absl::Status& reason,
+                    absl::Duration timeout = absl::Seconds(30));
+
+  const std::string& topic() const { return topic_; }
+
+ private:
+  DeadLetterQueue(std::string topic, std::string consumer_group)
+      : topic_(std::move(topic)), consumer_group_(std::move(consumer_group)) {}
+
+  std::string topic_;
+  std::string consumer_group_;
+  absl::Status last_delivery_;
+  std::unique_ptr<kafka::Producer> producer_;
+};
+
+}  // namespace kitchen::orders
+
+#endif  // KITCHEN_ORDERS_DEAD_LETTER_H_

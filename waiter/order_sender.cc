@@ -1,0 +1,97 @@
+// File: waiter/order_sender.cc
+
+#include "waiter/order_sender.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "orders/order_record.h"
+
+namespace kitchen::waiter {
+
+kafka::Properties WaiterProducerDefaults(absl::Duration delivery_timeout) {
+  return {
+      // Exactly one copy of each order in the log, in the order placed, even when
+      // librdkafka retries: the idempotent producer (which implies acks=all).
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      // A few milliseconds of batching cost a person nothing and let load mode send
+      // full batches; lz4 is cheap to compress and to decompress for the consumers.
+      {"linger.ms", "5"},
+      {"batch.num.messages", "10000"},
+      {"compression.type", "lz4"},
+      // An order not acknowledged within this time is reported failed (librdkafka's
+      // default is 5 minutes: far too long for a person at a terminal).
+      {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(delivery_timeout))},
+  };
+}
+
+absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
+    const kafka::ClientConfig& config, std::string topic,
+    absl::Duration delivery_timeout, ResultCallback on_result) {
+  std::unique_ptr<OrderSender> sender(
+      new OrderSender(std::move(topic), std::move(on_result)));
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::BuildConf(config, WaiterProducerDefaults(delivery_timeout));
+  if (!conf.ok()) return conf.status();
+  OrderSender* raw = sender.get();
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(
+      *std::move(conf),
+      [raw](const kafka::Delivery& delivery) { raw->OnDelivery(delivery); });
+  if (!producer.ok()) return producer.status();
+  sender->producer_ = *std::move(producer);
+  // Finish() decides how long to wait; the destructor should not wait again.
+  sender->producer_->set_close_timeout(absl::ZeroDuration());
+  return sender;
+}
+
+absl::Status OrderSender::Place(const kitchen::v1::Order& order) {
+  orders::EncodedOrder record = orders::EncodeOrder(order);
+  uint64_t token = next_token_++;
+  pending_[token] = {order, absl::Now()};
+  while (true) {
+    absl::Status sent = producer_->Send(
+        {topic_, record.key, record.value, &record.headers}, token);
+    if (sent.ok()) return sent;
+    if (sent.code() != absl::StatusCode::kResourceExhausted) {
+      pending_.erase(token);
+      return sent;
+    }
+    producer_->Poll(10);  // The queue is full: let deliveries drain it.
+  }
+}
+
+void OrderSender::Finish(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!pending_.empty() && absl::Now() < deadline) {
+    producer_->Poll(static_cast<int>(
+        std::min<int64_t>(100, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1)));
+  }
+  // Whatever is left will not be acknowledged while we wait: say so, one by one.
+  for (auto& [token, pending] : pending_) {
+    PlacedOrder placed;
+    placed.order = std::move(pending.order);
+    placed.topic = topic_;
+    placed.status = absl::DeadlineExceededError(absl::StrCat(
+        "not acknowledged within ", absl::FormatDuration(timeout)));
+    placed.latency = absl::Now() - pending.sent_at;
+    if (on_result_) on_result_(placed);
+  }
+  pending_.clear();
+}
+
+void OrderSender::OnDelivery(const kafka::Delivery& delivery) {
+  auto found = pending_.find(delivery.token);
+  if (found == pending_.end()) return;  // Already reported by Finish().
+  PlacedOrder placed;
+  placed.order = std::move(found->second.order);
+  placed.status = delivery.status;
+  placed.topic = topic_;
+  placed.partition = delivery.partition;
+  placed.offset = delivery.offset;
+  placed.latency = absl::Now() - found->second.sent_at;
+  pending_.erase(found);
+  if (on_result_) on_result_(placed);
+}
+
+}  // namespace kitchen::waiter
