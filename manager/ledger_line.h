@@ -1,0 +1,56 @@
+// File: manager/ledger_line.h
+//
+// One line of the ledger: an order and where it was read, as a flat JSON object that a
+// person can read and any program can parse:
+//
+//   {"order_id":"3f2a...","pizza":"margherita","table":17,
+//    "placed_at":"2026-11-24T05:58:19.065Z","topic":"pizza-order","partition":2,
+//    "offset":0,"recorded_at":"2026-11-24T05:58:19.080Z"}
+//
+// placed_at is null and order_id "" for orders from producers that do not set them.
+// Hand-written rather than protobuf's JSON mapping: offsets stay numbers (the mapping
+// writes int64 as strings) and formatting stays off the profile.
+//
+// Usage:
+//   std::string line = FormatLedgerLine(entry);          // no trailing newline
+//   absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
+
+#ifndef KITCHEN_MANAGER_LEDGER_LINE_H_
+#define KITCHEN_MANAGER_LEDGER_LINE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+
+namespace kitchen::manager {
+
+struct LedgerEntry {
+  std::string order_id;
+  std::string pizza;
+  int32_t table = 0;
+  absl::optional<absl::Time> placed_at;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  absl::Time recorded_at;
+};
+
+// Appends `text` as a JSON string literal, quotes included.
+void AppendJsonString(absl::string_view text, std::string& out);
+
+// Appends the JSON line for `entry` to `out`, without a newline.
+void AppendLedgerLine(const LedgerEntry& entry, std::string& out);
+std::string FormatLedgerLine(const LedgerEntry& entry);
+
+// Parses one line. Unknown fields are ignored (newer writers may add some); a missing
+// required field (pizza, table, topic, partition, offset) or malformed JSON is
+// InvalidArgument saying what is wrong.
+absl::StatusOr<LedgerEntry> ParseLedgerLine(absl::string_view line);
+
+}  // namespace kitchen::manager
+
+#endif  // KITCHEN_MANAGER_LEDGER_LINE_H_

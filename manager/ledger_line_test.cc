@@ -1,0 +1,73 @@
+// File: manager/ledger_line_test.cc
+
+#include "manager/ledger_line.h"
+
+#include "gtest/gtest.h"
+
+namespace kitchen::manager {
+namespace {
+
+LedgerEntry SampleEntry() {
+  LedgerEntry entry;
+  entry.order_id = "3f2a0c1e-0000-4000-8000-000000000001";
+  entry.pizza = "quattro \"4\" formaggi\\\n";
+  entry.table = 17;
+  entry.placed_at = absl::FromUnixMillis(1795499328683);
+  entry.topic = "pizza-order";
+  entry.partition = 3;
+  entry.offset = 1234567890123;
+  entry.recorded_at = absl::FromUnixMillis(1795499328700);
+  return entry;
+}
+
+TEST(LedgerLineTest, FormatsOneFlatJsonObject) {
+  LedgerEntry entry = SampleEntry();
+  entry.pizza = "margherita";
+  EXPECT_EQ(FormatLedgerLine(entry),
+            "{\"order_id\":\"3f2a0c1e-0000-4000-8000-000000000001\","
+            "\"pizza\":\"margherita\",\"table\":17,"
+            "\"placed_at\":\"2026-11-24T05:48:48.683Z\",\"topic\":\"pizza-order\","
+            "\"partition\":3,\"offset\":1234567890123,"
+            "\"recorded_at\":\"2026-11-24T05:48:48.700Z\"}");
+}
+
+TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
+  LedgerEntry entry = SampleEntry();
+  entry.placed_at.reset();
+  entry.order_id = "";
+  std::string line = FormatLedgerLine(entry);
+  EXPECT_EQ(line.find('\n'), std::string::npos) << "one line per entry";
+  absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->pizza, entry.pizza);
+  EXPECT_EQ(back->order_id, "");
+  EXPECT_FALSE(back->placed_at.has_value());
+  EXPECT_EQ(back->table, 17);
+  EXPECT_EQ(back->partition, 3);
+  EXPECT_EQ(back->offset, 1234567890123);
+  EXPECT_EQ(back->recorded_at, entry.recorded_at);
+}
+
+TEST(LedgerLineTest, IgnoresUnknownFieldsAndSpaces) {
+  absl::StatusOr<LedgerEntry> entry = ParseLedgerLine(
+      " { \"pizza\" : \"marinara\", \"table\": 2, \"topic\": \"t\", \"partition\": 0,"
+      " \"offset\": 5, \"recorded_at\": \"2026-01-01T00:00:00.000Z\", \"new\": 1 } ");
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->pizza, "marinara");
+  EXPECT_EQ(entry->offset, 5);
+}
+
+TEST(LedgerLineTest, RejectsWhatIsNotALedgerLine) {
+  EXPECT_FALSE(ParseLedgerLine("").ok());
+  EXPECT_FALSE(ParseLedgerLine("{\"pizza\":\"x\"").ok());
+  EXPECT_FALSE(ParseLedgerLine("hello").ok());
+  std::string line = FormatLedgerLine(SampleEntry());
+  EXPECT_FALSE(ParseLedgerLine(line + "x").ok());
+  std::string no_offset = line;
+  no_offset.replace(no_offset.find("\"offset\""), 8, "\"offsex\"");
+  EXPECT_EQ(ParseLedgerLine(no_offset).status().message(),
+            "ledger line has no valid \"offset\"");
+}
+
+}  // namespace
+}  // namespace kitchen::manager
