@@ -1,0 +1,56 @@
+// File: tests/harness.h
+//
+// What every end-to-end test needs: a real devbroker process on a port it picks, the
+// kitchen's binaries started against it, and a way to look at a topic from outside.
+//
+// Usage:
+//   auto broker = DevBrokerProcess::Start();
+//   auto cook = StartService("cook", {"--prep_time=0"}, (*broker)->bootstrap());
+//   int64_t records = CountRecords((*broker)->bootstrap(), "pizza-order");
+
+#ifndef KITCHEN_TESTS_HARNESS_H_
+#define KITCHEN_TESTS_HARNESS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tests/process.h"
+
+namespace kitchen::testing {
+
+class DevBrokerProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<DevBrokerProcess>> Start(
+      std::vector<std::string> extra_flags = {});
+
+  const std::string& bootstrap() const { return bootstrap_; }
+  Process& process() { return *process_; }
+
+ private:
+  std::unique_ptr<Process> process_;
+  std::string bootstrap_;
+};
+
+// Starts waiter/cook/manager ("cook" → //cook:cook) with --brokers=`bootstrap`.
+absl::StatusOr<std::unique_ptr<Process>> StartService(absl::string_view service,
+                                                      std::vector<std::string> flags,
+                                                      const std::string& bootstrap);
+
+// Runs the waiter to its end with --brokers=`bootstrap` and `args`.
+RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
+                    const std::string& input = "");
+
+// The number of records on `topic` (sum of high watermarks over its partitions).
+absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
+                                     const std::string& topic);
+
+// Waits until `predicate` holds, checking every 50 ms; false if `timeout` passes.
+bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout);
+
+}  // namespace kitchen::testing
+
+#endif  // KITCHEN_TESTS_HARNESS_H_
