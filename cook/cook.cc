@@ -23,6 +23,7 @@ std::string Where(absl::string_view order_id, const kafka::Message& message) {
 
 absl::Status Cook::Run(absl::Notification& stop) {
   while (!stop.HasBeenNotified()) {
+    health_.Beat([this] { return !consumer_->Assignment().empty(); });
     absl::StatusOr<absl::optional<kafka::Message>> polled = consumer_->Poll(100);
     if (!polled.ok()) return polled.status();
     if (!polled->has_value()) continue;

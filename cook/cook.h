@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "cli/health_file.h"
 #include "kafka/consumer.h"
 #include "kafka/message.h"
 #include "orders/dead_letter.h"
@@ -27,6 +28,7 @@ namespace kitchen::cook {
 struct CookOptions {
   std::string group = "cook";
   absl::Duration prep_time = absl::Seconds(2);
+  std::string health_file;  // See cli/health_file.h; empty: none.
 };
 
 class Cook {
@@ -35,7 +37,8 @@ class Cook {
        orders::DeadLetterQueue* dead_letters)
       : options_(std::move(options)),
         consumer_(consumer),
-        dead_letters_(dead_letters) {}
+        dead_letters_(dead_letters),
+        health_(options_.health_file) {}
 
   // Cooks until `stop` is notified (an order being cooked then is abandoned, not
   // marked done: it will be cooked again), then returns. An error means the consumer
@@ -52,6 +55,7 @@ class Cook {
   CookOptions options_;
   kafka::Consumer* consumer_;
   orders::DeadLetterQueue* dead_letters_;
+  cli::HealthFile health_;
   int cooked_ = 0;
   int dead_lettered_ = 0;
 };

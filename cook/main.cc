@@ -25,6 +25,11 @@ ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
 ABSL_FLAG(std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
           "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
 
+ABSL_FLAG(std::string, health_file, "",
+          "A file rewritten every second while the cook runs: `ready` once it has "
+          "partitions, else `starting` (for container probes). Environment: "
+          "HEALTH_FILE.");
+
 namespace {
 
 constexpr char kUsage[] = R"(cook: cooks the kitchen's orders.
@@ -49,7 +54,8 @@ int main(int argc, char** argv) {
       {{"group", "GROUP"},
        {"prep_time", "PREP_TIME"},
        {"topic", "TOPIC"},
-       {"dead_letter_topic", "DEAD_LETTER_TOPIC"}});
+       {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
+       {"health_file", "HEALTH_FILE"}});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
     return kitchen::cli::kExitUsage;
@@ -62,6 +68,7 @@ int main(int argc, char** argv) {
   kitchen::cook::CookOptions options;
   options.group = absl::GetFlag(FLAGS_group);
   options.prep_time = absl::GetFlag(FLAGS_prep_time);
+  options.health_file = absl::GetFlag(FLAGS_health_file);
   if (options.prep_time < absl::ZeroDuration()) {
     kitchen::logging::Error("--prep_time must not be negative");
     return kitchen::cli::kExitUsage;

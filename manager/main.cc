@@ -32,6 +32,10 @@ ABSL_FLAG(int, sync_max_records, 10000,
 ABSL_FLAG(absl::Duration, sync_max_delay, absl::Milliseconds(100),
           "Group commit: an order waits at most this long for its fsync. "
           "Environment: SYNC_MAX_DELAY.");
+ABSL_FLAG(std::string, health_file, "",
+          "A file rewritten every second while the manager runs: `ready` once it has "
+          "partitions, else `starting` (for container probes). Environment: "
+          "HEALTH_FILE.");
 ABSL_FLAG(bool, json, false, "With `report`: print JSON for machines.");
 
 namespace {
@@ -84,7 +88,8 @@ int main(int argc, char** argv) {
        {"topic", "TOPIC"},
        {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
        {"sync_max_records", "SYNC_MAX_RECORDS"},
-       {"sync_max_delay", "SYNC_MAX_DELAY"}});
+       {"sync_max_delay", "SYNC_MAX_DELAY"},
+       {"health_file", "HEALTH_FILE"}});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
     return kExitUsage;
@@ -102,6 +107,7 @@ int main(int argc, char** argv) {
   options.group = absl::GetFlag(FLAGS_group);
   options.sync_max_records = absl::GetFlag(FLAGS_sync_max_records);
   options.sync_max_delay = absl::GetFlag(FLAGS_sync_max_delay);
+  options.health_file = absl::GetFlag(FLAGS_health_file);
   if (options.sync_max_records < 1 || options.sync_max_delay < absl::ZeroDuration()) {
     kitchen::logging::Error(
         "--sync_max_records must be at least 1 and --sync_max_delay not negative");

@@ -10,6 +10,7 @@ namespace kitchen::manager {
 
 absl::Status Recorder::Run(absl::Notification& stop) {
   while (!stop.HasBeenNotified() && failure_.ok()) {
+    health_.Beat([this] { return !consumer_->Assignment().empty(); });
     // While a batch is open, only take what is already waiting.
     absl::StatusOr<absl::optional<kafka::Message>> polled =
         consumer_->Poll(batch_.empty() ? 100 : 0);

@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "cli/health_file.h"
 #include "kafka/consumer.h"
 #include "manager/ledger.h"
 #include "orders/dead_letter.h"
@@ -42,13 +43,17 @@ struct RecorderOptions {
   std::string group = "manager";
   int sync_max_records = 10000;
   absl::Duration sync_max_delay = absl::Milliseconds(100);
+  std::string health_file;  // See cli/health_file.h; empty: none.
 };
 
 class Recorder : public kafka::RebalanceListener {
  public:
   Recorder(RecorderOptions options, Ledger* ledger,
            orders::DeadLetterQueue* dead_letters)
-      : options_(std::move(options)), ledger_(ledger), dead_letters_(dead_letters) {}
+      : options_(std::move(options)),
+        ledger_(ledger),
+        dead_letters_(dead_letters),
+        health_(options_.health_file) {}
 
   void set_consumer(kafka::Consumer* consumer) { consumer_ = consumer; }
 
@@ -75,6 +80,7 @@ class Recorder : public kafka::RebalanceListener {
   Ledger* ledger_;
   orders::DeadLetterQueue* dead_letters_;
   kafka::Consumer* consumer_ = nullptr;
+  cli::HealthFile health_;
 
   std::vector<LedgerEntry> batch_;
   absl::Time batch_started_;
