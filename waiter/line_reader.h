@@ -1,0 +1,41 @@
+// File: waiter/line_reader.h
+//
+// Reads lines from a file descriptor (an order file, a pipe, a terminal) without ever
+// blocking for long, so that the waiter notices SIGINT/SIGTERM while a person is not
+// typing.
+//
+// Usage:
+//   LineReader reader(STDIN_FILENO);
+//   while (absl::optional<std::string> line = reader.Next(stop)) Handle(*line);
+
+#ifndef KITCHEN_WAITER_LINE_READER_H_
+#define KITCHEN_WAITER_LINE_READER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "absl/types/optional.h"
+
+namespace kitchen::waiter {
+
+class LineReader {
+ public:
+  explicit LineReader(int fd) : fd_(fd) {}
+
+  // The next line without its newline; nullopt at the end of input, on `stop`, or on a
+  // read error (then status() says which).
+  absl::optional<std::string> Next(absl::Notification& stop);
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  int fd_;
+  bool at_end_ = false;
+  std::string buffer_;
+  absl::Status status_;
+};
+
+}  // namespace kitchen::waiter
+
+#endif  // KITCHEN_WAITER_LINE_READER_H_

@@ -1,0 +1,64 @@
+// File: waiter/load.cc
+
+#include "waiter/load.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "logging/log.h"
+
+namespace kitchen::waiter {
+namespace {
+
+void ShowProgress(const OrderDesk& desk, int64_t count) {
+  const Tally& tally = desk.tally();
+  absl::FPrintF(stderr, "\r  sent %d/%d, acknowledged %d, failed %d   ", tally.sent,
+                count, tally.acknowledged, tally.failed);
+}
+
+}  // namespace
+
+void RunLoad(OrderDesk& desk, const Menu& menu, const TableRange& range,
+             const LoadOptions& options, absl::Notification& stop) {
+  std::mt19937_64 random(options.seed);
+  std::uniform_int_distribution<size_t> pizza(0, menu.pizzas().size() - 1);
+  std::uniform_int_distribution<int32_t> table(range.min, range.max);
+  const absl::Time start = absl::Now();
+  absl::Time next_progress = start;
+
+  for (int64_t i = 0; i < options.count && !stop.HasBeenNotified(); ++i) {
+    if (options.rate > 0) {
+      // Pace against the start, not the previous order, so that small delays do not
+      // add up to a lower rate.
+      absl::Time due = start + absl::Seconds(static_cast<double>(i) / options.rate);
+      while (absl::Now() < due) {
+        int64_t wait_ms = absl::ToInt64Milliseconds(due - absl::Now());
+        if (wait_ms > 1) {
+          desk.Poll(static_cast<int>(std::min<int64_t>(wait_ms - 1, 100)));
+        } else {
+          absl::SleepFor(due - absl::Now());
+        }
+      }
+    }
+    absl::Status placed =
+        desk.Place({menu.pizzas()[pizza(random)], table(random)});
+    if (!placed.ok()) {
+      logging::Error("cannot place order: %s", placed.message());
+      break;
+    }
+    desk.Poll(0);
+    if (options.progress && absl::Now() >= next_progress) {
+      ShowProgress(desk, options.count);
+      next_progress = absl::Now() + absl::Milliseconds(250);
+    }
+  }
+  if (options.progress) {
+    ShowProgress(desk, options.count);
+    std::fputs("\n", stderr);
+  }
+}
+
+}  // namespace kitchen::waiter

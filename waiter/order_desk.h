@@ -1,0 +1,74 @@
+// File: waiter/order_desk.h
+//
+// The waiter's desk: places checked orders through an OrderSender, prints one line per
+// acknowledged order (when asked to), and keeps the tally a summary needs: sent,
+// acknowledged, failed, skipped, and each order's delivery latency.
+//
+// Usage:
+//   auto desk = OrderDesk::Create(config, "pizza-order", absl::Seconds(10), stdout);
+//   (*desk)->Place({"margherita", 17});
+//   (*desk)->Finish(absl::Seconds(12));
+//   std::string line = FormatSummary((*desk)->tally());
+
+#ifndef KITCHEN_WAITER_ORDER_DESK_H_
+#define KITCHEN_WAITER_ORDER_DESK_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "kafka/config.h"
+#include "waiter/order_form.h"
+#include "waiter/order_sender.h"
+
+namespace kitchen::waiter {
+
+struct Tally {
+  int64_t sent = 0;
+  int64_t acknowledged = 0;
+  int64_t failed = 0;
+  int64_t skipped = 0;  // Input lines that were not orders.
+  std::vector<int64_t> latencies_us;  // Of acknowledged orders.
+  absl::Time started = absl::Now();
+  absl::Time finished;
+};
+
+// The `fraction` (0..1) percentile of `values`, which it sorts; 0 when empty.
+int64_t Percentile(std::vector<int64_t>& values, double fraction);
+
+// "1000 sent, 1000 acknowledged, 0 failed, 2 skipped in 0.81 s: 1234 orders/s;
+//  delivery latency p50 3.1 ms, p99 7.9 ms"
+std::string FormatSummary(Tally tally);
+
+class OrderDesk {
+ public:
+  // `out`: where a line per acknowledged order goes; null for none.
+  static absl::StatusOr<std::unique_ptr<OrderDesk>> Create(
+      const kafka::ClientConfig& config, std::string topic,
+      absl::Duration delivery_timeout, FILE* out);
+
+  absl::Status Place(const OrderRequest& request);
+  void Skip() { ++tally_.skipped; }
+  void Poll(int timeout_ms) { sender_->Poll(timeout_ms); }
+  // Waits at most `timeout` for the outstanding answers (see OrderSender::Finish).
+  void Finish(absl::Duration timeout);
+
+  int pending() const { return sender_->pending(); }
+  const Tally& tally() const { return tally_; }
+
+ private:
+  explicit OrderDesk(FILE* out) : out_(out) {}
+  void OnResult(const PlacedOrder& placed);
+
+  FILE* out_;
+  Tally tally_;
+  std::unique_ptr<OrderSender> sender_;
+};
+
+}  // namespace kitchen::waiter
+
+#endif  // KITCHEN_WAITER_ORDER_DESK_H_
