@@ -24,12 +24,23 @@ std::string Where(absl::string_view order_id, const kafka::Message& message) {
 absl::Status Cook::Run(absl::Notification& stop) {
   while (!stop.HasBeenNotified()) {
     health_.Beat([this] { return !consumer_->Assignment().empty(); });
+    LogLagIfDue();
     absl::StatusOr<absl::optional<kafka::Message>> polled = consumer_->Poll(100);
     if (!polled.ok()) return polled.status();
     if (!polled->has_value()) continue;
     if (!Handle(**polled, stop)) break;
   }
+  logging::Info("lag at shutdown: %s", kafka::DescribeLag(consumer_->Lag()));
   return absl::OkStatus();
+}
+
+void Cook::LogLagIfDue() {
+  if (options_.lag_interval <= absl::ZeroDuration() || absl::Now() < next_lag_log_) {
+    return;
+  }
+  next_lag_log_ = absl::Now() + options_.lag_interval;
+  std::vector<kafka::PartitionLag> lags = consumer_->Lag();
+  if (!lags.empty()) logging::Info("lag: %s", kafka::DescribeLag(lags));
 }
 
 bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {

@@ -29,6 +29,7 @@ struct CookOptions {
   std::string group = "cook";
   absl::Duration prep_time = absl::Seconds(2);
   std::string health_file;  // See cli/health_file.h; empty: none.
+  absl::Duration lag_interval = absl::Seconds(30);  // Zero: never.
 };
 
 class Cook {
@@ -49,6 +50,8 @@ class Cook {
   int dead_lettered() const { return dead_lettered_; }
 
  private:
+  void LogLagIfDue();
+
   // Cooks one record; false if it was abandoned because of `stop`.
   bool Handle(const kafka::Message& message, absl::Notification& stop);
 
@@ -56,6 +59,7 @@ class Cook {
   kafka::Consumer* consumer_;
   orders::DeadLetterQueue* dead_letters_;
   cli::HealthFile health_;
+  absl::Time next_lag_log_ = absl::Now();
   int cooked_ = 0;
   int dead_lettered_ = 0;
 };

@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
 ABSL_FLAG(std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
           "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
 
+ABSL_FLAG(absl::Duration, lag_interval, absl::Seconds(30),
+          "How often to log the consumer lag per partition (0: only at shutdown). "
+          "Environment: LAG_INTERVAL.");
 ABSL_FLAG(std::string, health_file, "",
           "A file rewritten every second while the cook runs: `ready` once it has "
           "partitions, else `starting` (for container probes). Environment: "
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
        {"prep_time", "PREP_TIME"},
        {"topic", "TOPIC"},
        {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
+       {"lag_interval", "LAG_INTERVAL"},
        {"health_file", "HEALTH_FILE"}});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
   options.group = absl::GetFlag(FLAGS_group);
   options.prep_time = absl::GetFlag(FLAGS_prep_time);
   options.health_file = absl::GetFlag(FLAGS_health_file);
+  options.lag_interval = absl::GetFlag(FLAGS_lag_interval);
   if (options.prep_time < absl::ZeroDuration()) {
     kitchen::logging::Error("--prep_time must not be negative");
     return kitchen::cli::kExitUsage;

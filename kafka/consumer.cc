@@ -2,6 +2,7 @@
 
 #include "kafka/consumer.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -45,6 +46,8 @@ Properties ConsumerDefaults(absl::string_view group_id) {
       {"enable.auto.offset.store", "false"},
       {"enable.auto.commit", "true"},
       {"auto.commit.interval.ms", "1000"},
+      // A member that dies is replaced within 10 s (Kafka's default is 45 s).
+      {"session.timeout.ms", "10000"},
       // Latency: hand records over as soon as the broker has any.
       {"fetch.wait.max.ms", "10"},
       {"fetch.error.backoff.ms", "100"},
@@ -62,6 +65,21 @@ std::string DescribePartitions(const std::vector<TopicPartition>& partitions) {
     parts.push_back(absl::StrCat(topic, "[", absl::StrJoin(numbers, ","), "]"));
   }
   return absl::StrJoin(parts, " ");
+}
+
+std::string DescribeLag(const std::vector<PartitionLag>& lags) {
+  if (lags.empty()) return "no partitions assigned";
+  std::vector<std::string> parts;
+  int64_t total = 0;
+  bool known = true;
+  for (const PartitionLag& lag : lags) {
+    parts.push_back(absl::StrCat(lag.topic, "/", lag.partition, "=",
+                                 lag.lag < 0 ? std::string("?") : absl::StrCat(lag.lag)));
+    if (lag.lag < 0) known = false;
+    total += std::max<int64_t>(lag.lag, 0);
+  }
+  return absl::StrCat(absl::StrJoin(parts, " "), " (total ", total,
+                      known ? "" : ", ? not fetched yet", ")");
 }
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(
@@ -156,6 +174,32 @@ std::vector<TopicPartition> Consumer::Assignment() {
   }
   PartitionListPtr list(raw);
   return ToVector(list.get());
+}
+
+std::vector<PartitionLag> Consumer::Lag() {
+  std::vector<PartitionLag> lags;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return lags;
+  }
+  PartitionListPtr assigned(raw);
+  rd_kafka_position(handle_.get(), assigned.get());
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = assigned->elems[i];
+    PartitionLag lag{partition.topic, partition.partition, -1};
+    int64_t low = -1;
+    int64_t high = -1;
+    if (rd_kafka_get_watermark_offsets(handle_.get(), partition.topic,
+                                       partition.partition, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      // Before the first record is consumed the position is unset: all is behind.
+      int64_t position = partition.offset >= 0 ? partition.offset : low;
+      lag.lag = std::max<int64_t>(high - std::max<int64_t>(position, 0), 0);
+    }
+    lags.push_back(std::move(lag));
+  }
+  return lags;
 }
 
 void Consumer::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,

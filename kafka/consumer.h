@@ -63,6 +63,17 @@ class RebalanceListener {
 // them as defaults to BuildConf; a user may override them, knowingly.
 Properties ConsumerDefaults(absl::string_view group_id);
 
+// How far a member is behind on one partition: records on the broker it has not
+// consumed yet. Unknown (-1) until the first fetch from that partition.
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t lag = -1;
+};
+
+// "pizza-order/0=0 pizza-order/3=12 (total 12)" for logs.
+std::string DescribeLag(const std::vector<PartitionLag>& lags);
+
 // "pizza-order[0,3,5]" for logs.
 std::string DescribePartitions(const std::vector<TopicPartition>& partitions);
 
@@ -97,6 +108,10 @@ class Consumer {
 
   // The partitions currently assigned to this member.
   std::vector<TopicPartition> Assignment();
+
+  // Lag of each assigned partition, from the watermarks of the last fetch (no request
+  // to the broker).
+  std::vector<PartitionLag> Lag();
 
   rd_kafka_t* handle() { return handle_.get(); }
 

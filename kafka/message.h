@@ -35,6 +35,8 @@ struct MessageDeleter {
   }
 };
 
+// A Message must be destroyed before the consumer that returned it: librdkafka's
+// handle waits for its messages when it is destroyed.
 class Message {
  public:
   explicit Message(rd_kafka_message_t* message) : message_(message) {}

@@ -4,7 +4,14 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <unistd.h>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "kafka/config.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
 #include "absl/time/clock.h"
 
 namespace kitchen::testing {
@@ -77,6 +84,59 @@ absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
   rd_kafka_destroy(handle);
   if (!status.ok()) return status;
   return total;
+}
+
+absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                        const std::string& key, const std::string& value) {
+  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf({bootstrap, {}}, {});
+  if (!conf.ok()) return conf.status();
+  absl::Status delivered = absl::UnknownError("no delivery report");
+  auto producer = kafka::Producer::Create(
+      *std::move(conf), [&](const kafka::Delivery& d) { delivered = d.status; });
+  if (!producer.ok()) return producer.status();
+  absl::Status sent = (*producer)->Send({topic, key, value, nullptr}, 0);
+  if (!sent.ok()) return sent;
+  if (absl::Status flushed = (*producer)->Flush(absl::Seconds(10)); !flushed.ok()) {
+    return flushed;
+  }
+  return delivered;
+}
+
+absl::optional<std::string> Record::header(absl::string_view name) const {
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->name == name) return it->value;
+  }
+  return absl::nullopt;
+}
+
+std::vector<Record> ReadRecords(const std::string& bootstrap, const std::string& topic,
+                                size_t count, absl::Duration timeout) {
+  std::vector<Record> records;
+  static int reader = 0;
+  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
+      {bootstrap, {}},
+      kafka::ConsumerDefaults(absl::StrCat("test-reader-", ::getpid(), "-", reader++)));
+  if (!conf.ok()) return records;
+  auto consumer = kafka::Consumer::Create(*std::move(conf), {topic}, nullptr);
+  if (!consumer.ok()) return records;
+  absl::Time deadline = absl::Now() + timeout;
+  while (records.size() < count && absl::Now() < deadline) {
+    auto polled = (*consumer)->Poll(100);
+    if (polled.ok() && polled->has_value()) {
+      const kafka::Message& message = **polled;
+      records.push_back({std::string(message.key()), std::string(message.value()),
+                         message.headers()});
+    }
+  }
+  return records;
+}
+
+std::vector<std::string> LinesWith(const std::string& text, absl::string_view needle) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StrContains(line, needle)) lines.emplace_back(line);
+  }
+  return lines;
 }
 
 bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout) {

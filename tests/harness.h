@@ -12,12 +12,14 @@
 #define KITCHEN_TESTS_HARNESS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "kafka/message.h"
 #include "tests/process.h"
 
 namespace kitchen::testing {
@@ -47,6 +49,26 @@ RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
 // The number of records on `topic` (sum of high watermarks over its partitions).
 absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
                                      const std::string& topic);
+
+// Produces one raw record (a poison record, say) and waits for the broker's answer.
+absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
+                        const std::string& key, const std::string& value);
+
+// A copy of a record read (a kafka::Message cannot outlive its consumer).
+struct Record {
+  std::string key;
+  std::string value;
+  kafka::Headers headers;
+  absl::optional<std::string> header(absl::string_view name) const;
+};
+
+// Reads records of `topic` from the start until `count` arrived or `timeout` passed.
+std::vector<Record> ReadRecords(const std::string& bootstrap,
+                                        const std::string& topic, size_t count,
+                                        absl::Duration timeout);
+
+// The lines of `text` that contain `needle`.
+std::vector<std::string> LinesWith(const std::string& text, absl::string_view needle);
 
 // Waits until `predicate` holds, checking every 50 ms; false if `timeout` passes.
 bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout);

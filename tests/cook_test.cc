@@ -1,0 +1,241 @@
+// File: tests/cook_test.cc
+//
+// The cook's promises, end to end against a real devbroker: at-least-once across a
+// SIGKILL, catching up after downtime, sharing partitions without cooking twice, a
+// second group seeing everything, poison records to the dead-letter topic, a broker
+// outage, and a graceful stop.
+
+#include <signal.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "orders/order_record.h"
+#include "tests/harness.h"
+
+namespace kitchen::testing {
+namespace {
+
+// The order ids in a cook's "ready:" lines, in order.
+std::vector<std::string> ReadyOrderIds(const std::string& log) {
+  std::vector<std::string> ids;
+  for (const std::string& line : LinesWith(log, " ready: ")) {
+    size_t at = line.find("(order ");
+    if (at == std::string::npos) continue;
+    ids.push_back(line.substr(at + 7, line.find(',', at) - at - 7));
+  }
+  return ids;
+}
+
+class CookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto broker = DevBrokerProcess::Start();
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = *std::move(broker);
+  }
+
+  const std::string& bootstrap() { return broker_->bootstrap(); }
+
+  // A cook whose death the group notices within 6 s.
+  std::unique_ptr<Process> StartCook(std::string prep_time, std::string group = "cook",
+                                     std::vector<std::string> extra = {}) {
+    std::vector<std::string> flags = {"--prep_time=" + prep_time, "--group=" + group,
+                                      "-X", "session.timeout.ms=6000"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    auto cook = StartService("cook", flags, bootstrap());
+    EXPECT_TRUE(cook.ok()) << cook.status();
+    return cook.ok() ? *std::move(cook) : nullptr;
+  }
+
+  // Places one order and returns its id.
+  std::string PlaceOrder(const std::string& pizza, int table) {
+    RunResult waiter = RunWaiter(bootstrap(), {pizza, absl::StrCat(table)});
+    EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
+    return waiter.out.substr(6, 36);  // "order <36-character id>: ..."
+  }
+
+  void PlaceOrders(int count) {
+    RunResult waiter = RunWaiter(bootstrap(), {absl::StrCat("--count=", count)});
+    ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
+  }
+
+  std::unique_ptr<DevBrokerProcess> broker_;
+};
+
+TEST_F(CookTest, OrderOfACookKilledMidOrderIsCookedAgain) {
+  auto first = StartCook("60s");
+  std::string id = PlaceOrder("diavola", 5);
+  ASSERT_TRUE(first->WaitForStderr("cooking diavola for table 5 (order " + id,
+                                   absl::Seconds(30)))
+      << first->Stderr();
+  first->Signal(SIGKILL);
+  ASSERT_EQ(first->Wait(absl::Seconds(10)).value_or(-1), 128 + SIGKILL);
+
+  auto second = StartCook("0s");
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id}; },
+      absl::Seconds(45)))
+      << second->Stderr();
+}
+
+TEST_F(CookTest, StoppedCookCatchesUpOnEverythingItMissed) {
+  auto first = StartCook("0s");
+  std::string early = PlaceOrder("margherita", 1);
+  ASSERT_TRUE(WaitUntil([&] { return ReadyOrderIds(first->Stderr()).size() == 1; },
+                        absl::Seconds(30)))
+      << first->Stderr();
+  first->Signal(SIGTERM);
+  ASSERT_EQ(first->Wait(absl::Seconds(20)).value_or(-1), 0) << first->Stderr();
+
+  PlaceOrders(40);  // While no cook is running.
+  auto second = StartCook("0s");
+  EXPECT_TRUE(WaitUntil([&] { return ReadyOrderIds(second->Stderr()).size() >= 40; },
+                        absl::Seconds(40)))
+      << second->Stderr();
+  absl::SleepFor(absl::Seconds(1));
+  std::vector<std::string> cooked = ReadyOrderIds(second->Stderr());
+  EXPECT_EQ(cooked.size(), 40u);
+  EXPECT_EQ(std::count(cooked.begin(), cooked.end(), early), 0)
+      << "an order committed before the stop was cooked again";
+}
+
+TEST_F(CookTest, TwoCooksShareThePartitionsAndNeverCookAnOrderTwice) {
+  auto first = StartCook("0s");
+  ASSERT_TRUE(first->WaitForStderr("partitions assigned", absl::Seconds(30)));
+  auto second = StartCook("0s");
+  ASSERT_TRUE(second->WaitForStderr("partitions assigned", absl::Seconds(30)))
+      << second->Stderr();
+  // The first cook gave up half its partitions in that rebalance.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return LinesWith(first->Stderr(), "partitions assigned").size() == 2; },
+      absl::Seconds(30)))
+      << first->Stderr();
+
+  PlaceOrders(300);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return ReadyOrderIds(first->Stderr()).size() +
+                   ReadyOrderIds(second->Stderr()).size() >=
+               300;
+      },
+      absl::Seconds(40)));
+  absl::SleepFor(absl::Seconds(1));
+  std::vector<std::string> by_first = ReadyOrderIds(first->Stderr());
+  std::vector<std::string> by_second = ReadyOrderIds(second->Stderr());
+  EXPECT_GT(by_first.size(), 0u);
+  EXPECT_GT(by_second.size(), 0u);
+  std::set<std::string> all(by_first.begin(), by_first.end());
+  all.insert(by_second.begin(), by_second.end());
+  EXPECT_EQ(all.size(), 300u);
+  EXPECT_EQ(by_first.size() + by_second.size(), 300u) << "an order was cooked twice";
+
+  // When one dies its partitions move to the other, and nothing is skipped.
+  second->Signal(SIGKILL);
+  PlaceOrders(60);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ReadyOrderIds(first->Stderr()).size() == by_first.size() + 60; },
+      absl::Seconds(45)))
+      << first->Stderr();
+}
+
+TEST_F(CookTest, ACookInAnotherGroupSeesEveryOrder) {
+  auto kitchen = StartCook("0s", "cook", {"--lag_interval=1s"});
+  auto inspector = StartCook("0s", "health-inspector");
+  PlaceOrders(50);
+  EXPECT_TRUE(WaitUntil([&] { return ReadyOrderIds(kitchen->Stderr()).size() == 50; },
+                        absl::Seconds(40)));
+  EXPECT_TRUE(WaitUntil([&] { return ReadyOrderIds(inspector->Stderr()).size() == 50; },
+                        absl::Seconds(40)));
+  std::vector<std::string> cooked = ReadyOrderIds(kitchen->Stderr());
+  EXPECT_EQ(std::set<std::string>(cooked.begin(), cooked.end()).size(), 50u);
+  // Lag per partition is logged periodically, and is 0 once all is cooked.
+  EXPECT_TRUE(kitchen->WaitForStderr("(total 0)", absl::Seconds(10))) << kitchen->Stderr();
+  EXPECT_TRUE(absl::StrContains(kitchen->Stderr(), "lag: pizza-order/0="));
+}
+
+TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
+  auto cook = StartCook("0s");
+  ASSERT_TRUE(ProduceRaw(bootstrap(), "pizza-order", "5", "\xff\xfe not an order").ok());
+  kitchen::v1::Order no_table;
+  no_table.set_pizza("margherita");
+  no_table.set_table(0);
+  ASSERT_TRUE(
+      ProduceRaw(bootstrap(), "pizza-order", "0", no_table.SerializeAsString()).ok());
+  std::string id = PlaceOrder("marinara", 5);
+
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ReadyOrderIds(cook->Stderr()) == std::vector<std::string>{id}; },
+      absl::Seconds(30)))
+      << cook->Stderr();
+  EXPECT_EQ(LinesWith(cook->Stderr(), "bad record at pizza-order/").size(), 2u)
+      << cook->Stderr();
+  EXPECT_TRUE(cook->running());
+
+  std::vector<Record> dead =
+      ReadRecords(bootstrap(), "pizza-order.dlq", 2, absl::Seconds(30));
+  ASSERT_EQ(dead.size(), 2u);
+  for (const Record& letter : dead) {
+    EXPECT_EQ(letter.header("dlq-original-topic"), "pizza-order");
+    EXPECT_EQ(letter.header("dlq-consumer-group"), "cook");
+    EXPECT_TRUE(letter.header("dlq-original-partition").has_value());
+    EXPECT_TRUE(letter.header("dlq-original-offset").has_value());
+    EXPECT_TRUE(letter.header("dlq-original-timestamp").has_value());
+    if (letter.key == "5") {
+      EXPECT_EQ(letter.value, "\xff\xfe not an order");
+      EXPECT_TRUE(absl::StrContains(letter.header("dlq-reason").value_or(""),
+                                    "not a kitchen.v1.Order"));
+    } else {
+      EXPECT_EQ(letter.key, "0");
+      EXPECT_EQ(letter.header("dlq-reason"), "order has table 0, not a positive number");
+    }
+  }
+}
+
+TEST_F(CookTest, ABrokerOutageIsSurvived) {
+  auto cook = StartCook("0s");
+  std::string before = PlaceOrder("calzone", 2);
+  ASSERT_TRUE(WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 1; },
+                        absl::Seconds(30)));
+  // The whole cluster stops answering, then comes back with everything it had.
+  broker_->process().Signal(SIGSTOP);
+  absl::SleepFor(absl::Seconds(10));
+  broker_->process().Signal(SIGCONT);
+  EXPECT_TRUE(cook->running());
+
+  std::string after = PlaceOrder("romana", 2);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::vector<std::string> ids = ReadyOrderIds(cook->Stderr());
+        return std::count(ids.begin(), ids.end(), after) == 1;
+      },
+      absl::Seconds(60)))
+      << cook->Stderr();
+  EXPECT_TRUE(cook->running());
+}
+
+TEST_F(CookTest, SigtermAbandonsTheCurrentOrderCommitsAndExits) {
+  auto first = StartCook("60s");
+  std::string id = PlaceOrder("bufalina", 9);
+  ASSERT_TRUE(first->WaitForStderr("cooking bufalina", absl::Seconds(30)));
+  absl::Time stopping = absl::Now();
+  first->Signal(SIGTERM);
+  EXPECT_EQ(first->Wait(absl::Seconds(15)).value_or(-1), 0) << first->Stderr();
+  EXPECT_LT(absl::Now() - stopping, absl::Seconds(10));
+  EXPECT_TRUE(absl::StrContains(first->Stderr(), "abandoned bufalina")) << first->Stderr();
+  EXPECT_TRUE(absl::StrContains(first->Stderr(), "partitions revoked"));
+
+  auto second = StartCook("0s");
+  EXPECT_TRUE(WaitUntil(
+      [&] { return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id}; },
+      absl::Seconds(30)))
+      << second->Stderr();
+}
+
+}  // namespace
+}  // namespace kitchen::testing
