@@ -17,10 +17,11 @@ ABSL_FLAG(std::string, brokers, "",
           "Kafka bootstrap servers, host:port[,host:port...]. Environment: "
           "KAFKA_BOOTSTRAP_SERVERS. Default: bootstrap.servers from -X or "
           "--kafka_config_file, else localhost:9092.");
-ABSL_FLAG(std::string, kafka_config_file, "",
-          "A file of librdkafka properties, one name=value per line (like kcat -F), "
-          "e.g. TLS/SASL settings. Single properties: -X name=value (repeatable). "
-          "Environment: KAFKA_CONFIG_FILE.");
+ABSL_FLAG(
+    std::string, kafka_config_file, "",
+    "A file of librdkafka properties, one name=value per line (like kcat -F), "
+    "e.g. TLS/SASL settings. Single properties: -X name=value (repeatable). "
+    "Environment: KAFKA_CONFIG_FILE.");
 
 namespace kitchen::cli {
 namespace {
@@ -77,9 +78,9 @@ absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env) {
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "environment variable ", binding.env, "=\"", value,
-          "\" is not a valid --", binding.flag, ": ", error));
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable ", binding.env, "=\"", value,
+                       "\" is not a valid --", binding.flag, ": ", error));
     }
   }
   return absl::OkStatus();
@@ -115,7 +116,8 @@ absl::StatusOr<kafka::ClientConfig> KafkaClientConfig(
   kafka::ClientConfig config;
   std::string file = absl::GetFlag(FLAGS_kafka_config_file);
   if (!file.empty()) {
-    absl::StatusOr<kafka::Properties> from_file = kafka::ReadPropertiesFile(file);
+    absl::StatusOr<kafka::Properties> from_file =
+        kafka::ReadPropertiesFile(file);
     if (!from_file.ok()) return from_file.status();
     config.properties = *std::move(from_file);
   }
@@ -123,8 +125,8 @@ absl::StatusOr<kafka::ClientConfig> KafkaClientConfig(
                            command_line_properties.begin(),
                            command_line_properties.end());
 
-  // --brokers (or its environment variable) wins, then a bootstrap.servers property,
-  // then the default.
+  // --brokers (or its environment variable) wins, then a bootstrap.servers
+  // property, then the default.
   config.bootstrap_servers = absl::GetFlag(FLAGS_brokers);
   if (config.bootstrap_servers.empty()) {
     config.bootstrap_servers = kDefaultBootstrapServers;

@@ -3,16 +3,18 @@
 // The command line every kitchen service shares (12-factor style):
 //   --brokers             Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS,
 //                         default localhost:9092)
-//   --kafka_config_file   librdkafka properties file, like kcat -F (env KAFKA_CONFIG_FILE)
-//   -X name=value         one librdkafka property, like kcat -X (repeatable)
-// plus each service's own flags, each of which may also come from an environment
-// variable of the same name in capitals (--prep_time <- PREP_TIME). Precedence: the
-// command line, then the environment, then the default.
+//   --kafka_config_file   librdkafka properties file, like kcat -F (env
+//   KAFKA_CONFIG_FILE) -X name=value         one librdkafka property, like kcat
+//   -X (repeatable)
+// plus each service's own flags, each of which may also come from an
+// environment variable of the same name in capitals (--prep_time <- PREP_TIME).
+// Precedence: the command line, then the environment, then the default.
 //
 // Usage (in main):
 //   absl::StatusOr<ParsedCommandLine> args = ParseCommandLine(
 //       argc, argv, kUsage, {{"prep_time", "PREP_TIME"}});
-//   absl::StatusOr<kafka::ClientConfig> kafka = KafkaClientConfig(args->kafka_properties);
+//   absl::StatusOr<kafka::ClientConfig> kafka =
+//   KafkaClientConfig(args->kafka_properties);
 
 #ifndef KITCHEN_CLI_COMMAND_LINE_H_
 #define KITCHEN_CLI_COMMAND_LINE_H_
@@ -38,27 +40,30 @@ struct EnvBinding {
 };
 
 struct ParsedCommandLine {
-  std::vector<std::string> positional;  // Arguments that are not flags (argv[0] first).
-  kafka::Properties kafka_properties;   // From -X, in order.
+  std::vector<std::string>
+      positional;  // Arguments that are not flags (argv[0] first).
+  kafka::Properties kafka_properties;  // From -X, in order.
 };
 
-// Takes the -X pairs out of argv, sets each flag of `env` (and the shared --brokers
-// and --kafka_config_file) from its environment variable, then parses the rest with
-// absl::ParseCommandLine, which overrides the environment, handles --help and exits
-// on an unknown flag. A bad -X or environment value is an error naming it.
+// Takes the -X pairs out of argv, sets each flag of `env` (and the shared
+// --brokers and --kafka_config_file) from its environment variable, then parses
+// the rest with absl::ParseCommandLine, which overrides the environment,
+// handles --help and exits on an unknown flag. A bad -X or environment value is
+// an error naming it.
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
     const std::vector<EnvBinding>& env);
 
-// Splits "-X name=value" pairs out of `args` (argv without argv[0]); exposed for tests.
+// Splits "-X name=value" pairs out of `args` (argv without argv[0]); exposed
+// for tests.
 absl::StatusOr<kafka::Properties> ExtractKafkaProperties(
     std::vector<std::string>& args);
 
 // Sets each flag whose environment variable is set and not empty.
 absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env);
 
-// The Kafka client configuration the shared flags describe: the properties file, then
-// the -X properties, and the bootstrap servers.
+// The Kafka client configuration the shared flags describe: the properties
+// file, then the -X properties, and the bootstrap servers.
 absl::StatusOr<kafka::ClientConfig> KafkaClientConfig(
     const kafka::Properties& command_line_properties);
 

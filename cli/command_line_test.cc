@@ -13,15 +13,16 @@ namespace kitchen::cli {
 namespace {
 
 TEST(ExtractKafkaPropertiesTest, TakesBothFormsOutAndKeepsTheRest) {
-  std::vector<std::string> args = {"--table=3", "-X", "acks=1", "-Xlinger.ms=5",
-                                   "margherita", "--", "-X", "kept"};
+  std::vector<std::string> args = {
+      "--table=3",  "-X", "acks=1", "-Xlinger.ms=5",
+      "margherita", "--", "-X",     "kept"};
   absl::StatusOr<kafka::Properties> properties = ExtractKafkaProperties(args);
   ASSERT_TRUE(properties.ok()) << properties.status();
   ASSERT_EQ(properties->size(), 2u);
   EXPECT_EQ((*properties)[0].name, "acks");
   EXPECT_EQ((*properties)[1].value, "5");
-  EXPECT_EQ(args, (std::vector<std::string>{"--table=3", "margherita", "--", "-X",
-                                            "kept"}));
+  EXPECT_EQ(args, (std::vector<std::string>{"--table=3", "margherita", "--",
+                                            "-X", "kept"}));
 }
 
 TEST(ExtractKafkaPropertiesTest, NamesAMissingOrBadValue) {
@@ -34,13 +35,16 @@ TEST(ExtractKafkaPropertiesTest, NamesAMissingOrBadValue) {
 
 TEST(ApplyEnvironmentTest, FillsAnUnsetFlagAndNamesABadValue) {
   setenv("PREP_TIME_FOR_TEST", "42", 1);
-  ASSERT_TRUE(ApplyEnvironment({{"prep_time_for_test", "PREP_TIME_FOR_TEST"}}).ok());
+  ASSERT_TRUE(
+      ApplyEnvironment({{"prep_time_for_test", "PREP_TIME_FOR_TEST"}}).ok());
   EXPECT_EQ(absl::GetFlag(FLAGS_prep_time_for_test), 42);
 
   setenv("PREP_TIME_FOR_TEST", "soon", 1);
-  absl::Status bad = ApplyEnvironment({{"prep_time_for_test", "PREP_TIME_FOR_TEST"}});
+  absl::Status bad =
+      ApplyEnvironment({{"prep_time_for_test", "PREP_TIME_FOR_TEST"}});
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.message().find("PREP_TIME_FOR_TEST=\"soon\""), std::string::npos)
+  EXPECT_NE(bad.message().find("PREP_TIME_FOR_TEST=\"soon\""),
+            std::string::npos)
       << bad.message();
   unsetenv("PREP_TIME_FOR_TEST");
 }

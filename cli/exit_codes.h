@@ -9,8 +9,8 @@ namespace kitchen::cli {
 
 // Exit statuses shared by every kitchen program (documented in README.md).
 inline constexpr int kExitOk = 0;
-// Bad flag, argument, input or configuration: nothing was done. 1 because that is what
-// absl::ParseCommandLine exits with on an unknown flag.
+// Bad flag, argument, input or configuration: nothing was done. 1 because that
+// is what absl::ParseCommandLine exits with on an unknown flag.
 inline constexpr int kExitUsage = 1;
 // Kafka failed us (broker unreachable, delivery failed, consumer fatal error).
 inline constexpr int kExitKafka = 2;

@@ -22,16 +22,25 @@ TEST(HealthFileTest, SaysStartingThenReadyAtMostOncePerSecond) {
   std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/health";
   HealthFile health(path);
   int asked = 0;
-  health.Beat([&] { ++asked; return false; });
+  health.Beat([&] {
+    ++asked;
+    return false;
+  });
   EXPECT_EQ(Read(path), "starting\n");
-  health.Beat([&] { ++asked; return true; });
+  health.Beat([&] {
+    ++asked;
+    return true;
+  });
   EXPECT_EQ(asked, 1) << "not rewritten within a second";
   EXPECT_EQ(Read(path), "starting\n");
 }
 
 TEST(HealthFileTest, EmptyPathIsOff) {
   HealthFile health("");
-  health.Beat([] { ADD_FAILURE() << "asked"; return true; });
+  health.Beat([] {
+    ADD_FAILURE() << "asked";
+    return true;
+  });
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // File: cli/stop_signal.h
 //
-// Turns SIGINT and SIGTERM into an absl::Notification that a service's loop checks, so a
-// service stops at a point of its choosing: finish or abandon the current record,
-// commit, leave the group. A second signal ends the process at once (exit 130), for a
-// person whose Ctrl-C seems to hang.
+// Turns SIGINT and SIGTERM into an absl::Notification that a service's loop
+// checks, so a service stops at a point of its choosing: finish or abandon the
+// current record, commit, leave the group. A second signal ends the process at
+// once (exit 130), for a person whose Ctrl-C seems to hang.
 //
 // Construct it first thing in main(), before any thread starts: the signals are
 // blocked in every thread and received by one thread of its own.

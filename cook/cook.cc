@@ -14,9 +14,9 @@ namespace {
 
 // "order 3f2a..., pizza-order/3@12": what lets a person follow one order.
 std::string Where(absl::string_view order_id, const kafka::Message& message) {
-  return absl::StrFormat("order %s, %s/%d@%d",
-                         order_id.empty() ? "(no id)" : order_id, message.topic(),
-                         message.partition(), message.offset());
+  return absl::StrFormat(
+      "order %s, %s/%d@%d", order_id.empty() ? "(no id)" : order_id,
+      message.topic(), message.partition(), message.offset());
 }
 
 }  // namespace
@@ -25,7 +25,8 @@ absl::Status Cook::Run(absl::Notification& stop) {
   while (!stop.HasBeenNotified()) {
     health_.Beat([this] { return !consumer_->Assignment().empty(); });
     LogLagIfDue();
-    absl::StatusOr<absl::optional<kafka::Message>> polled = consumer_->Poll(100);
+    absl::StatusOr<absl::optional<kafka::Message>> polled =
+        consumer_->Poll(100);
     if (!polled.ok()) return polled.status();
     if (!polled->has_value()) continue;
     if (!Handle(**polled, stop)) break;
@@ -35,7 +36,8 @@ absl::Status Cook::Run(absl::Notification& stop) {
 }
 
 void Cook::LogLagIfDue() {
-  if (options_.lag_interval <= absl::ZeroDuration() || absl::Now() < next_lag_log_) {
+  if (options_.lag_interval <= absl::ZeroDuration() ||
+      absl::Now() < next_lag_log_) {
     return;
   }
   next_lag_log_ = absl::Now() + options_.lag_interval;
@@ -44,36 +46,42 @@ void Cook::LogLagIfDue() {
 }
 
 bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {
-  absl::StatusOr<kitchen::v1::Order> order = orders::DecodeOrder(message.value());
+  absl::StatusOr<kitchen::v1::Order> order =
+      orders::DecodeOrder(message.value());
   if (!order.ok()) {
-    // A poison record: park it on the dead-letter topic and move past it. If even that
-    // fails, do not move past it; it is retried after a restart or rebalance.
+    // A poison record: park it on the dead-letter topic and move past it. If
+    // even that fails, do not move past it; it is retried after a restart or
+    // rebalance.
     absl::Status parked = dead_letters_->Send(message, order.status());
     if (!parked.ok()) {
-      logging::Error("bad record at %s/%d@%d (%s) could not be dead-lettered: %s",
-                     message.topic(), message.partition(), message.offset(),
-                     order.status().message(), parked.message());
+      logging::Error(
+          "bad record at %s/%d@%d (%s) could not be dead-lettered: %s",
+          message.topic(), message.partition(), message.offset(),
+          order.status().message(), parked.message());
       return true;
     }
     ++dead_lettered_;
     logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),
-                     message.partition(), message.offset(), dead_letters_->topic(),
-                     order.status().message());
+                     message.partition(), message.offset(),
+                     dead_letters_->topic(), order.status().message());
     (void)consumer_->StoreOffset(message);
     return true;
   }
 
   std::string waited = "placed at an unknown time";
   if (absl::optional<absl::Time> placed = orders::PlacedAt(*order)) {
-    waited = absl::StrCat("placed ", absl::FormatDuration(absl::Trunc(absl::Now() - *placed, absl::Milliseconds(1))),
+    waited = absl::StrCat("placed ",
+                          absl::FormatDuration(absl::Trunc(
+                              absl::Now() - *placed, absl::Milliseconds(1))),
                           " ago");
   }
-  logging::Info("cooking %s for table %d (%s, %s)", order->pizza(), order->table(),
-                Where(order->order_id(), message), waited);
+  logging::Info("cooking %s for table %d (%s, %s)", order->pizza(),
+                order->table(), Where(order->order_id(), message), waited);
   if (options_.prep_time > absl::ZeroDuration() &&
       stop.WaitForNotificationWithTimeout(options_.prep_time)) {
     logging::Warning(
-        "abandoned %s for table %d (%s): stopping; it is not marked done and will "
+        "abandoned %s for table %d (%s): stopping; it is not marked done and "
+        "will "
         "be cooked again",
         order->pizza(), order->table(), Where(order->order_id(), message));
     return false;
@@ -82,7 +90,8 @@ bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {
   logging::Info("ready: %s for table %d (%s)", order->pizza(), order->table(),
                 Where(order->order_id(), message));
   if (absl::Status stored = consumer_->StoreOffset(message); !stored.ok()) {
-    // The partition moved to another cook meanwhile; it will cook this order again.
+    // The partition moved to another cook meanwhile; it will cook this order
+    // again.
     logging::Warning("%s", stored.message());
   }
   return true;

@@ -1,10 +1,11 @@
 // File: cook/cook.h
 //
-// The cook: takes orders from its consumer group's share of pizza-order, cooks each
-// for the preparation time, and only then marks it done (at-least-once: an order whose
-// cook dies mid-way is cooked again by whoever gets its partition). Orders of one table
-// share a partition and are cooked in the order placed. A record that is not an order
-// goes to the dead-letter topic, is marked done, and the cook goes on.
+// The cook: takes orders from its consumer group's share of pizza-order, cooks
+// each for the preparation time, and only then marks it done (at-least-once: an
+// order whose cook dies mid-way is cooked again by whoever gets its partition).
+// Orders of one table share a partition and are cooked in the order placed. A
+// record that is not an order goes to the dead-letter topic, is marked done,
+// and the cook goes on.
 //
 // Usage:
 //   Cook cook(options, consumer.get(), dead_letters.get());
@@ -41,9 +42,9 @@ class Cook {
         dead_letters_(dead_letters),
         health_(options_.health_file) {}
 
-  // Cooks until `stop` is notified (an order being cooked then is abandoned, not
-  // marked done: it will be cooked again), then returns. An error means the consumer
-  // cannot go on.
+  // Cooks until `stop` is notified (an order being cooked then is abandoned,
+  // not marked done: it will be cooked again), then returns. An error means the
+  // consumer cannot go on.
   absl::Status Run(absl::Notification& stop);
 
   int cooked() const { return cooked_; }

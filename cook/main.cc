@@ -1,7 +1,7 @@
 // File: cook/main.cc
 //
-// cook: a member of the consumer group that cooks the orders on pizza-order. Flags,
-// signals and wiring here; the cooking is cook.h.
+// cook: a member of the consumer group that cooks the orders on pizza-order.
+// Flags, signals and wiring here; the cooking is cook.h.
 
 #include <string>
 
@@ -14,24 +14,29 @@
 #include "orders/dead_letter.h"
 #include "orders/order_record.h"
 
-ABSL_FLAG(std::string, group, "cook",
-          "Consumer group. Cooks in one group share the orders; another group sees "
-          "every order again. Environment: GROUP.");
-ABSL_FLAG(absl::Duration, prep_time, absl::Seconds(2),
-          "How long cooking one pizza takes (e.g. 2s, 0 for tests and benchmarks). "
-          "Environment: PREP_TIME.");
+ABSL_FLAG(
+    std::string, group, "cook",
+    "Consumer group. Cooks in one group share the orders; another group sees "
+    "every order again. Environment: GROUP.");
+ABSL_FLAG(
+    absl::Duration, prep_time, absl::Seconds(2),
+    "How long cooking one pizza takes (e.g. 2s, 0 for tests and benchmarks). "
+    "Environment: PREP_TIME.");
 ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
           "Topic to take orders from. Environment: TOPIC.");
-ABSL_FLAG(std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
-          "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
+ABSL_FLAG(
+    std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
+    "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
 
-ABSL_FLAG(absl::Duration, lag_interval, absl::Seconds(30),
-          "How often to log the consumer lag per partition (0: only at shutdown). "
-          "Environment: LAG_INTERVAL.");
-ABSL_FLAG(std::string, health_file, "",
-          "A file rewritten every second while the cook runs: `ready` once it has "
-          "partitions, else `starting` (for container probes). Environment: "
-          "HEALTH_FILE.");
+ABSL_FLAG(
+    absl::Duration, lag_interval, absl::Seconds(30),
+    "How often to log the consumer lag per partition (0: only at shutdown). "
+    "Environment: LAG_INTERVAL.");
+ABSL_FLAG(
+    std::string, health_file, "",
+    "A file rewritten every second while the cook runs: `ready` once it has "
+    "partitions, else `starting` (for container probes). Environment: "
+    "HEALTH_FILE.");
 
 namespace {
 
@@ -52,14 +57,15 @@ int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("cook");
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
 
-  absl::StatusOr<kitchen::cli::ParsedCommandLine> args = kitchen::cli::ParseCommandLine(
-      argc, argv, kUsage,
-      {{"group", "GROUP"},
-       {"prep_time", "PREP_TIME"},
-       {"topic", "TOPIC"},
-       {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
-       {"lag_interval", "LAG_INTERVAL"},
-       {"health_file", "HEALTH_FILE"}});
+  absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
+      kitchen::cli::ParseCommandLine(
+          argc, argv, kUsage,
+          {{"group", "GROUP"},
+           {"prep_time", "PREP_TIME"},
+           {"topic", "TOPIC"},
+           {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
+           {"lag_interval", "LAG_INTERVAL"},
+           {"health_file", "HEALTH_FILE"}});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
     return kitchen::cli::kExitUsage;
@@ -104,17 +110,18 @@ int main(int argc, char** argv) {
     return kitchen::cli::kExitKafka;
   }
 
-  kitchen::logging::Info("cook started in group %s on %s (prep time %s), brokers %s",
-                         options.group, absl::GetFlag(FLAGS_topic),
-                         absl::FormatDuration(options.prep_time),
-                         kafka->bootstrap_servers);
+  kitchen::logging::Info(
+      "cook started in group %s on %s (prep time %s), brokers %s",
+      options.group, absl::GetFlag(FLAGS_topic),
+      absl::FormatDuration(options.prep_time), kafka->bootstrap_servers);
   kitchen::cook::Cook cook(options, consumer->get(), dead_letters->get());
   absl::Status result = cook.Run(stop_signal.stop());
 
   absl::Status closed = (*consumer)->Close();
-  kitchen::logging::Info("cook stopped: %d cooked, %d dead-lettered%s", cook.cooked(),
-                         cook.dead_lettered(),
-                         closed.ok() ? "" : absl::StrCat("; ", closed.message()).c_str());
+  kitchen::logging::Info(
+      "cook stopped: %d cooked, %d dead-lettered%s", cook.cooked(),
+      cook.dead_lettered(),
+      closed.ok() ? "" : absl::StrCat("; ", closed.message()).c_str());
   if (!result.ok()) {
     kitchen::logging::Error("%s", result.message());
     return kitchen::cli::kExitKafka;

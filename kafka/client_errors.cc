@@ -7,9 +7,10 @@
 
 namespace kitchen::kafka {
 
-absl::Status ErrorToStatus(rd_kafka_resp_err_t error, absl::string_view context) {
-  std::string message = absl::StrCat(context, ": ", rd_kafka_err2str(error), " (",
-                                     rd_kafka_err2name(error), ")");
+absl::Status ErrorToStatus(rd_kafka_resp_err_t error,
+                           absl::string_view context) {
+  std::string message = absl::StrCat(context, ": ", rd_kafka_err2str(error),
+                                     " (", rd_kafka_err2name(error), ")");
   switch (error) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
       return absl::OkStatus();
@@ -57,8 +58,8 @@ void LogFromLibrdkafka(const rd_kafka_t* /*handle*/, int level,
 
 void LogFatalError(rd_kafka_t* handle, int error, const char* reason,
                    void* /*opaque*/) {
-  // Transient errors (a broker down) also reach librdkafka's log, which is routed
-  // above; only fatal ones need saying again here.
+  // Transient errors (a broker down) also reach librdkafka's log, which is
+  // routed above; only fatal ones need saying again here.
   if (error == RD_KAFKA_RESP_ERR__FATAL) {
     char fatal[512];
     rd_kafka_fatal_error(handle, fatal, sizeof(fatal));

@@ -1,7 +1,7 @@
 // File: kafka/client_test.cc
 //
-// The RAII producer and consumer against a real Kafka protocol peer: an in-process dev
-// broker (librdkafka's mock cluster) on a port the system picks.
+// The RAII producer and consumer against a real Kafka protocol peer: an
+// in-process dev broker (librdkafka's mock cluster) on a port the system picks.
 
 #include <map>
 #include <memory>
@@ -40,9 +40,8 @@ TEST_F(ClientTest, ProducerDestructorDeliversWhatWasQueued) {
   {
     auto conf = BuildConf(Config(), {{"linger.ms", "50"}});
     ASSERT_TRUE(conf.ok()) << conf.status();
-    auto producer = Producer::Create(*std::move(conf), [&](const Delivery& d) {
-      deliveries.push_back(d);
-    });
+    auto producer = Producer::Create(
+        *std::move(conf), [&](const Delivery& d) { deliveries.push_back(d); });
     ASSERT_TRUE(producer.ok()) << producer.status();
     Headers headers = {{"order-id", "abc"}};
     for (int i = 0; i < 5; ++i) {
@@ -69,9 +68,8 @@ TEST_F(ClientTest, UnreachableBrokerFailsDeliveryWithinMessageTimeout) {
   std::vector<Delivery> deliveries;
   auto conf = BuildConf(config, {});
   ASSERT_TRUE(conf.ok());
-  auto producer = Producer::Create(*std::move(conf), [&](const Delivery& d) {
-    deliveries.push_back(d);
-  });
+  auto producer = Producer::Create(
+      *std::move(conf), [&](const Delivery& d) { deliveries.push_back(d); });
   ASSERT_TRUE(producer.ok());
   ASSERT_TRUE((*producer)->Send({"orders-test", "1", "x", nullptr}, 42).ok());
   EXPECT_TRUE((*producer)->Flush(absl::Seconds(5)).ok());
@@ -91,7 +89,8 @@ TEST_F(ClientTest, ConsumerReadsKeysValuesAndHeadersAndCommitsOnClose) {
     for (int i = 0; i < 10; ++i) {
       std::string key = absl::StrCat(i % 3);
       std::string value = absl::StrCat("v", i);
-      ASSERT_TRUE((*producer)->Send({"orders-test", key, value, &headers}, 0).ok());
+      ASSERT_TRUE(
+          (*producer)->Send({"orders-test", key, value, &headers}, 0).ok());
     }
     ASSERT_TRUE((*producer)->Flush(absl::Seconds(10)).ok());
   }
@@ -99,11 +98,13 @@ TEST_F(ClientTest, ConsumerReadsKeysValuesAndHeadersAndCommitsOnClose) {
   auto read_all = [&](int expected) {
     auto conf = BuildConf(Config(), ConsumerDefaults("client-test"));
     EXPECT_TRUE(conf.ok());
-    auto consumer = Consumer::Create(*std::move(conf), {"orders-test"}, nullptr);
+    auto consumer =
+        Consumer::Create(*std::move(conf), {"orders-test"}, nullptr);
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     std::map<std::string, int> values;
     absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (static_cast<int>(values.size()) < expected && absl::Now() < deadline) {
+    while (static_cast<int>(values.size()) < expected &&
+           absl::Now() < deadline) {
       auto polled = (*consumer)->Poll(100);
       EXPECT_TRUE(polled.ok()) << polled.status();
       if (!polled.ok() || !*polled) continue;
@@ -119,7 +120,8 @@ TEST_F(ClientTest, ConsumerReadsKeysValuesAndHeadersAndCommitsOnClose) {
   EXPECT_EQ(first.size(), 10u);
   for (const auto& [value, count] : first) EXPECT_EQ(count, 1) << value;
 
-  // Everything was committed on close: a second member of the group reads nothing.
+  // Everything was committed on close: a second member of the group reads
+  // nothing.
   auto conf = BuildConf(Config(), ConsumerDefaults("client-test"));
   ASSERT_TRUE(conf.ok());
   auto again = Consumer::Create(*std::move(conf), {"orders-test"}, nullptr);

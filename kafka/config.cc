@@ -69,7 +69,8 @@ absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name,
   std::string value_string(value);
   if (rd_kafka_conf_set(conf, name_string.c_str(), value_string.c_str(), error,
                         sizeof(error)) != RD_KAFKA_CONF_OK) {
-    // librdkafka's message already names the property and what is wrong with it.
+    // librdkafka's message already names the property and what is wrong with
+    // it.
     return absl::InvalidArgumentError(
         absl::StrCat("Kafka property ", name, "=", value, ": ", error));
   }
@@ -80,13 +81,15 @@ absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
                                   const Properties& service_defaults) {
   ConfPtr conf(rd_kafka_conf_new());
   for (const Property& property : service_defaults) {
-    if (absl::Status status = SetProperty(conf.get(), property.name, property.value);
+    if (absl::Status status =
+            SetProperty(conf.get(), property.name, property.value);
         !status.ok()) {
       return status;
     }
   }
   for (const Property& property : config.properties) {
-    if (absl::Status status = SetProperty(conf.get(), property.name, property.value);
+    if (absl::Status status =
+            SetProperty(conf.get(), property.name, property.value);
         !status.ok()) {
       return status;
     }

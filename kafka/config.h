@@ -1,13 +1,14 @@
 // File: kafka/config.h
 //
-// One configuration path for every Kafka client in the kitchen. A service's client is
-// configured, in increasing precedence, by
+// One configuration path for every Kafka client in the kitchen. A service's
+// client is configured, in increasing precedence, by
 //   1. the service's own defaults (e.g. the waiter's acks=all),
-//   2. a properties file (`--kafka_config_file`, key=value lines, like kcat's -F),
+//   2. a properties file (`--kafka_config_file`, key=value lines, like kcat's
+//   -F),
 //   3. single properties on the command line (`-X key=value`, like kcat's -X),
 //   4. the bootstrap servers (`--brokers` / KAFKA_BOOTSTRAP_SERVERS).
-// Every property is handed to librdkafka when the configuration is built, so an unknown
-// name or a bad value is an error naming it before anything connects.
+// Every property is handed to librdkafka when the configuration is built, so an
+// unknown name or a bad value is an error naming it before anything connects.
 //
 // Usage:
 //   ClientConfig config{.bootstrap_servers = "localhost:9092"};
@@ -51,9 +52,9 @@ using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 // Parses "name=value". The value may contain '='; the name may not be empty.
 absl::StatusOr<Property> ParseProperty(absl::string_view text);
 
-// Parses a properties file's text: one name=value per line, blank lines and lines
-// starting with '#' ignored, surrounding spaces trimmed. `source` names the file in
-// errors ("client.properties:3: ...").
+// Parses a properties file's text: one name=value per line, blank lines and
+// lines starting with '#' ignored, surrounding spaces trimmed. `source` names
+// the file in errors ("client.properties:3: ...").
 absl::StatusOr<Properties> ParsePropertiesText(absl::string_view text,
                                                absl::string_view source);
 
@@ -61,7 +62,8 @@ absl::StatusOr<Properties> ParsePropertiesText(absl::string_view text,
 absl::StatusOr<Properties> ReadPropertiesFile(const std::string& path);
 
 // Builds a librdkafka configuration from the service's defaults and the user's
-// config. Fails with InvalidArgument naming the first property librdkafka rejects.
+// config. Fails with InvalidArgument naming the first property librdkafka
+// rejects.
 absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
                                   const Properties& service_defaults);
 

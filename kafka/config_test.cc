@@ -25,7 +25,8 @@ TEST(ParsePropertyTest, RejectsMissingEqualsAndEmptyName) {
 
 TEST(ParsePropertiesTextTest, SkipsCommentsAndBlankLinesAndNamesBadLines) {
   absl::StatusOr<Properties> properties = ParsePropertiesText(
-      "# TLS to the cluster\n\nsecurity.protocol = SSL\n  ssl.ca.location=/ca.pem\n",
+      "# TLS to the cluster\n\nsecurity.protocol = SSL\n  "
+      "ssl.ca.location=/ca.pem\n",
       "client.properties");
   ASSERT_TRUE(properties.ok()) << properties.status();
   ASSERT_EQ(properties->size(), 2u);
@@ -33,13 +34,16 @@ TEST(ParsePropertiesTextTest, SkipsCommentsAndBlankLinesAndNamesBadLines) {
   EXPECT_EQ((*properties)[0].value, "SSL");
   EXPECT_EQ((*properties)[1].value, "/ca.pem");
 
-  absl::Status bad = ParsePropertiesText("acks=all\nlinger.ms\n", "p.conf").status();
-  EXPECT_EQ(bad.message(),
-            "p.conf:2: Kafka property \"linger.ms\" is not of the form name=value");
+  absl::Status bad =
+      ParsePropertiesText("acks=all\nlinger.ms\n", "p.conf").status();
+  EXPECT_EQ(
+      bad.message(),
+      "p.conf:2: Kafka property \"linger.ms\" is not of the form name=value");
 }
 
 TEST(ReadPropertiesFileTest, NamesAMissingFile) {
-  absl::Status missing = ReadPropertiesFile("/nonexistent/client.properties").status();
+  absl::Status missing =
+      ReadPropertiesFile("/nonexistent/client.properties").status();
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.message().find("/nonexistent/client.properties"),
             std::string::npos);

@@ -28,8 +28,8 @@ std::vector<TopicPartition> ToVector(
   std::vector<TopicPartition> result;
   if (list == nullptr) return result;
   for (int i = 0; i < list->cnt; ++i) {
-    result.push_back(
-        {list->elems[i].topic, list->elems[i].partition, list->elems[i].offset});
+    result.push_back({list->elems[i].topic, list->elems[i].partition,
+                      list->elems[i].offset});
   }
   return result;
 }
@@ -39,10 +39,11 @@ std::vector<TopicPartition> ToVector(
 Properties ConsumerDefaults(absl::string_view group_id) {
   return {
       {"group.id", std::string(group_id)},
-      // A new group starts from the earliest order the topic holds: nothing placed
-      // before the first start of a service is skipped.
+      // A new group starts from the earliest order the topic holds: nothing
+      // placed before the first start of a service is skipped.
       {"auto.offset.reset", "earliest"},
-      // At-least-once: only what the service has finished is stored and committed.
+      // At-least-once: only what the service has finished is stored and
+      // committed.
       {"enable.auto.offset.store", "false"},
       {"enable.auto.commit", "true"},
       {"auto.commit.interval.ms", "1000"},
@@ -73,8 +74,9 @@ std::string DescribeLag(const std::vector<PartitionLag>& lags) {
   int64_t total = 0;
   bool known = true;
   for (const PartitionLag& lag : lags) {
-    parts.push_back(absl::StrCat(lag.topic, "/", lag.partition, "=",
-                                 lag.lag < 0 ? std::string("?") : absl::StrCat(lag.lag)));
+    parts.push_back(
+        absl::StrCat(lag.topic, "/", lag.partition, "=",
+                     lag.lag < 0 ? std::string("?") : absl::StrCat(lag.lag)));
     if (lag.lag < 0) known = false;
     total += std::max<int64_t>(lag.lag, 0);
   }
@@ -107,7 +109,8 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(
     rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(),
                                       RD_KAFKA_PARTITION_UA);
   }
-  rd_kafka_resp_err_t subscribed = rd_kafka_subscribe(handle, subscription.get());
+  rd_kafka_resp_err_t subscribed =
+      rd_kafka_subscribe(handle, subscription.get());
   if (subscribed != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ErrorToStatus(subscribed, absl::StrCat("cannot subscribe to ",
                                                   absl::StrJoin(topics, ",")));
@@ -133,13 +136,15 @@ absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::InternalError(absl::StrCat("Kafka consumer failed: ", fatal));
   }
-  // Everything else (a broker away, a topic not there yet) librdkafka retries itself.
+  // Everything else (a broker away, a topic not there yet) librdkafka retries
+  // itself.
   logging::Warning("consume: %s", rd_kafka_message_errstr(raw));
   return absl::nullopt;
 }
 
 absl::Status Consumer::StoreOffset(const Message& message) {
-  return StoreOffset(message.topic(), message.partition(), message.offset() + 1);
+  return StoreOffset(message.topic(), message.partition(),
+                     message.offset() + 1);
 }
 
 absl::Status Consumer::StoreOffset(const std::string& topic, int32_t partition,
@@ -147,9 +152,11 @@ absl::Status Consumer::StoreOffset(const std::string& topic, int32_t partition,
   PartitionListPtr offsets(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)
       ->offset = next_offset;
-  rd_kafka_resp_err_t error = rd_kafka_offsets_store(handle_.get(), offsets.get());
+  rd_kafka_resp_err_t error =
+      rd_kafka_offsets_store(handle_.get(), offsets.get());
   if (error == RD_KAFKA_RESP_ERR_NO_ERROR) error = offsets->elems[0].err;
-  // A partition revoked meanwhile cannot be stored: its new owner redoes the record.
+  // A partition revoked meanwhile cannot be stored: its new owner redoes the
+  // record.
   return ErrorToStatus(error, absl::StrCat("cannot store offset ", next_offset,
                                            " of ", topic, "[", partition, "]"));
 }
@@ -193,7 +200,8 @@ std::vector<PartitionLag> Consumer::Lag() {
                                        partition.partition, &low,
                                        &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         high >= 0) {
-      // Before the first record is consumed the position is unset: all is behind.
+      // Before the first record is consumed the position is unset: all is
+      // behind.
       int64_t position = partition.offset >= 0 ? partition.offset : low;
       lag.lag = std::max<int64_t>(high - std::max<int64_t>(position, 0), 0);
     }
@@ -226,12 +234,14 @@ void Consumer::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
                 DescribePartitions(changed));
   if (self->listener_ != nullptr) self->listener_->OnRevoke(changed, lost);
   if (!lost) {
-    // Progress made on these partitions must be committed before their next owner
-    // reads the committed offset. During a rebalance this can fail (the generation
-    // moved on); the records are then processed again: at-least-once, not fatal.
+    // Progress made on these partitions must be committed before their next
+    // owner reads the committed offset. During a rebalance this can fail (the
+    // generation moved on); the records are then processed again:
+    // at-least-once, not fatal.
     if (absl::Status committed = self->Commit(); !committed.ok()) {
-      logging::Warning("commit on revoke failed, the next owner may redo records: %s",
-                       committed.ToString());
+      logging::Warning(
+          "commit on revoke failed, the next owner may redo records: %s",
+          committed.ToString());
     }
   }
   rd_kafka_assign(handle, nullptr);

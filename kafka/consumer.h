@@ -1,21 +1,26 @@
 // File: kafka/consumer.h
 //
 // An RAII Kafka consumer-group member built for at-least-once processing:
-//  - offsets are stored only when the caller says a record is done (StoreOffset), and
+//  - offsets are stored only when the caller says a record is done
+//  (StoreOffset), and
 //    committed from those (periodically, on revoke, and on close);
-//  - it closes before destruction (librdkafka's C++ API skips the final commit and the
+//  - it closes before destruction (librdkafka's C++ API skips the final commit
+//  and the
 //    clean group leave when a consumer is deleted without close());
-//  - rebalances are logged, a revoke commits progress before the partitions go, and a
+//  - rebalances are logged, a revoke commits progress before the partitions go,
+//  and a
 //    commit failure during a rebalance is logged, never fatal;
-//  - a RebalanceListener may choose where each assigned partition starts (the manager
+//  - a RebalanceListener may choose where each assigned partition starts (the
+//  manager
 //    starts from its ledger, not from Kafka's committed offsets).
 //
 // Usage:
 //   auto conf = BuildConf(config, ConsumerDefaults("cook"));
-//   auto consumer = Consumer::Create(*std::move(conf), {"pizza-order"}, nullptr);
-//   while (running) {
+//   auto consumer = Consumer::Create(*std::move(conf), {"pizza-order"},
+//   nullptr); while (running) {
 //     auto polled = (*consumer)->Poll(100);
-//     if (polled.ok() && *polled) { Cook(**polled); (*consumer)->StoreOffset(**polled); }
+//     if (polled.ok() && *polled) { Cook(**polled);
+//     (*consumer)->StoreOffset(**polled); }
 //   }
 //   (*consumer)->Close();
 
@@ -38,8 +43,8 @@
 
 namespace kitchen::kafka {
 
-// Where a partition starts when no position is chosen: the committed offset, or, for a
-// group that has none, auto.offset.reset.
+// Where a partition starts when no position is chosen: the committed offset,
+// or, for a group that has none, auto.offset.reset.
 inline constexpr int64_t kCommittedOffset = RD_KAFKA_OFFSET_INVALID;
 
 struct TopicPartition {
@@ -51,16 +56,18 @@ struct TopicPartition {
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  // Before `partitions` are assigned: set `offset` to start somewhere else than the
-  // committed offset.
+  // Before `partitions` are assigned: set `offset` to start somewhere else than
+  // the committed offset.
   virtual void OnAssign(std::vector<TopicPartition>& partitions) {}
-  // Before `partitions` are taken away (`lost`: already owned by someone else, so
-  // nothing may be committed for them).
-  virtual void OnRevoke(const std::vector<TopicPartition>& partitions, bool lost) {}
+  // Before `partitions` are taken away (`lost`: already owned by someone else,
+  // so nothing may be committed for them).
+  virtual void OnRevoke(const std::vector<TopicPartition>& partitions,
+                        bool lost) {}
 };
 
-// The consumer properties the kitchen's at-least-once contract rests on. Services pass
-// them as defaults to BuildConf; a user may override them, knowingly.
+// The consumer properties the kitchen's at-least-once contract rests on.
+// Services pass them as defaults to BuildConf; a user may override them,
+// knowingly.
 Properties ConsumerDefaults(absl::string_view group_id);
 
 // How far a member is behind on one partition: records on the broker it has not
@@ -79,8 +86,8 @@ std::string DescribePartitions(const std::vector<TopicPartition>& partitions);
 
 class Consumer {
  public:
-  // Subscribes to `topics` in the group of `conf`'s group.id. `listener` may be null;
-  // if not, it must outlive the consumer.
+  // Subscribes to `topics` in the group of `conf`'s group.id. `listener` may be
+  // null; if not, it must outlive the consumer.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(
       ConfPtr conf, const std::vector<std::string>& topics,
       RebalanceListener* listener);
@@ -89,9 +96,9 @@ class Consumer {
   Consumer& operator=(const Consumer&) = delete;
   ~Consumer();
 
-  // Waits up to `timeout_ms` for the next record. Returns nullopt when there was none
-  // (transient errors such as a broker outage are logged and also give nullopt); an
-  // error status only when the consumer cannot go on.
+  // Waits up to `timeout_ms` for the next record. Returns nullopt when there
+  // was none (transient errors such as a broker outage are logged and also give
+  // nullopt); an error status only when the consumer cannot go on.
   absl::StatusOr<absl::optional<Message>> Poll(int timeout_ms);
 
   // Marks `message` as processed: its offset + 1 will be committed.
@@ -109,8 +116,8 @@ class Consumer {
   // The partitions currently assigned to this member.
   std::vector<TopicPartition> Assignment();
 
-  // Lag of each assigned partition, from the watermarks of the last fetch (no request
-  // to the broker).
+  // Lag of each assigned partition, from the watermarks of the last fetch (no
+  // request to the broker).
   std::vector<PartitionLag> Lag();
 
   rd_kafka_t* handle() { return handle_.get(); }

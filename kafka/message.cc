@@ -30,7 +30,8 @@ Headers Message::headers() const {
        RD_KAFKA_RESP_ERR_NO_ERROR;
        ++i) {
     result.push_back(
-        {name, value ? std::string(static_cast<const char*>(value), size) : ""});
+        {name,
+         value ? std::string(static_cast<const char*>(value), size) : ""});
   }
   return result;
 }

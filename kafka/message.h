@@ -1,10 +1,12 @@
 // File: kafka/message.h
 //
-// A record read from Kafka, owning its librdkafka message (RAII), with plain accessors.
+// A record read from Kafka, owning its librdkafka message (RAII), with plain
+// accessors.
 //
 // Usage:
 //   absl::StatusOr<std::optional<Message>> polled = consumer->Poll(100);
-//   if (polled.ok() && *polled) Handle((*polled)->value(), (*polled)->Headers());
+//   if (polled.ok() && *polled) Handle((*polled)->value(),
+//   (*polled)->Headers());
 
 #ifndef KITCHEN_KAFKA_MESSAGE_H_
 #define KITCHEN_KAFKA_MESSAGE_H_
@@ -35,8 +37,8 @@ struct MessageDeleter {
   }
 };
 
-// A Message must be destroyed before the consumer that returned it: librdkafka's
-// handle waits for its messages when it is destroyed.
+// A Message must be destroyed before the consumer that returned it:
+// librdkafka's handle waits for its messages when it is destroyed.
 class Message {
  public:
   explicit Message(rd_kafka_message_t* message) : message_(message) {}
@@ -51,10 +53,12 @@ class Message {
     return {static_cast<const char*>(message_->payload), message_->len};
   }
   bool has_key() const { return message_->key != nullptr; }
-  // The record's timestamp (producer's create time or the broker's log append time).
+  // The record's timestamp (producer's create time or the broker's log append
+  // time).
   absl::optional<absl::Time> timestamp() const;
   Headers headers() const;
-  // Value of the last header named `name` (a later header overrides an earlier).
+  // Value of the last header named `name` (a later header overrides an
+  // earlier).
   absl::optional<std::string> header(absl::string_view name) const;
 
  private:

@@ -31,11 +31,12 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(
 
 Producer::~Producer() {
   if (handle_ == nullptr) return;
-  // librdkafka would drop whatever is still queued; give it a bounded chance, and let
-  // the delivery callback report what is left as failed.
+  // librdkafka would drop whatever is still queued; give it a bounded chance,
+  // and let the delivery callback report what is left as failed.
   rd_kafka_flush(handle_.get(),
                  static_cast<int>(absl::ToInt64Milliseconds(close_timeout_)));
-  rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_purge(handle_.get(),
+                 RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rd_kafka_poll(handle_.get(), 0);
 }
 
@@ -44,10 +45,9 @@ absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {
   if (record.headers != nullptr && !record.headers->empty()) {
     headers = rd_kafka_headers_new(record.headers->size());
     for (const Header& header : *record.headers) {
-      rd_kafka_header_add(headers, header.name.data(),
-                          static_cast<ssize_t>(header.name.size()),
-                          header.value.data(),
-                          static_cast<ssize_t>(header.value.size()));
+      rd_kafka_header_add(
+          headers, header.name.data(), static_cast<ssize_t>(header.name.size()),
+          header.value.data(), static_cast<ssize_t>(header.value.size()));
     }
   }
   std::string topic(record.topic);
@@ -68,15 +68,18 @@ absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {
   return ErrorToStatus(error, absl::StrCat("cannot send to topic ", topic));
 }
 
-void Producer::Poll(int timeout_ms) { rd_kafka_poll(handle_.get(), timeout_ms); }
+void Producer::Poll(int timeout_ms) {
+  rd_kafka_poll(handle_.get(), timeout_ms);
+}
 
 absl::Status Producer::Flush(absl::Duration timeout) {
   rd_kafka_flush(handle_.get(),
                  static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   int left = InFlight();
   if (left > 0) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        left, " record(s) still undelivered after ", absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat(left, " record(s) still undelivered after ",
+                     absl::FormatDuration(timeout)));
   }
   return absl::OkStatus();
 }

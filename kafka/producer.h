@@ -1,12 +1,15 @@
 // File: kafka/producer.h
 //
-// An RAII Kafka producer. It owns its librdkafka handle and, unlike librdkafka's own
-// C++ API, flushes before destruction (bounded), so records handed to it are not dropped
-// silently: whatever could not be delivered is reported through the delivery callback.
+// An RAII Kafka producer. It owns its librdkafka handle and, unlike
+// librdkafka's own C++ API, flushes before destruction (bounded), so records
+// handed to it are not dropped silently: whatever could not be delivered is
+// reported through the delivery callback.
 //
 // Usage:
-//   auto producer = Producer::Create(std::move(conf), [](const Delivery& d) {...});
-//   (*producer)->Send({.topic = "pizza-order", .key = "17", .value = bytes}, token);
+//   auto producer = Producer::Create(std::move(conf), [](const Delivery& d)
+//   {...});
+//   (*producer)->Send({.topic = "pizza-order", .key = "17", .value = bytes},
+//   token);
 //   (*producer)->Poll(0);               // serves delivery callbacks
 //   absl::Status flushed = (*producer)->Flush(absl::Seconds(10));
 
@@ -53,8 +56,8 @@ class Producer {
  public:
   using DeliveryCallback = std::function<void(const Delivery&)>;
 
-  // Creates a producer from a built configuration. `on_delivery` runs on the thread
-  // that calls Poll() or Flush(), once per record sent.
+  // Creates a producer from a built configuration. `on_delivery` runs on the
+  // thread that calls Poll() or Flush(), once per record sent.
   static absl::StatusOr<std::unique_ptr<Producer>> Create(
       ConfPtr conf, DeliveryCallback on_delivery);
 
@@ -63,8 +66,9 @@ class Producer {
   // Flushes for at most the configured close timeout, then destroys the handle.
   ~Producer();
 
-  // Queues one record. ResourceExhausted means librdkafka's local queue is full: Poll()
-  // and try again. Any other error means the record will never be sent.
+  // Queues one record. ResourceExhausted means librdkafka's local queue is
+  // full: Poll() and try again. Any other error means the record will never be
+  // sent.
   absl::Status Send(const OutgoingRecord& record, uint64_t token);
 
   // Serves delivery callbacks, waiting at most `timeout_ms`.
@@ -86,8 +90,7 @@ class Producer {
   explicit Producer(DeliveryCallback on_delivery)
       : on_delivery_(std::move(on_delivery)) {}
   static void OnDeliveryReport(rd_kafka_t* handle,
-                               const rd_kafka_message_t* message,
-                               void* opaque);
+                               const rd_kafka_message_t* message, void* opaque);
 
   DeliveryCallback on_delivery_;
   absl::Duration close_timeout_ = absl::Seconds(10);

@@ -52,8 +52,8 @@ void Log(Level level, absl::string_view message) {
   }
   std::string line =
       absl::StrCat(FormatLine(absl::Now(), level, service, message), "\n");
-  // One write per line keeps concurrent lines whole; a short write to a terminal or
-  // pipe is retried so the line is never cut.
+  // One write per line keeps concurrent lines whole; a short write to a
+  // terminal or pipe is retried so the line is never cut.
   absl::string_view rest = line;
   while (!rest.empty()) {
     ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());

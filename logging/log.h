@@ -1,18 +1,20 @@
 // File: logging/log.h
 //
-// The kitchen's log: one line per event on standard error, for a person watching a
-// service (or `docker compose logs -f cook`). Each line is
+// The kitchen's log: one line per event on standard error, for a person
+// watching a service (or `docker compose logs -f cook`). Each line is
 //
 //   2026-11-24T05:46:33.123Z INFO  cook: cooking margherita for table 17 ...
 //
 // i.e. UTC timestamp with milliseconds, level, service name, message. Lines are
-// written with one write(2) each, so lines from several threads never interleave.
+// written with one write(2) each, so lines from several threads never
+// interleave.
 //
 // Usage:
 //   kitchen::logging::SetServiceName("cook");
 //   kitchen::logging::Info("joined group %s", group);
 //
-// Abseil 20220623 has no absl/log; this is deliberately tiny and does only this.
+// Abseil 20220623 has no absl/log; this is deliberately tiny and does only
+// this.
 
 #ifndef KITCHEN_LOGGING_LOG_H_
 #define KITCHEN_LOGGING_LOG_H_

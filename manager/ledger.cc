@@ -17,7 +17,8 @@
 namespace kitchen::manager {
 namespace {
 
-absl::Status FileError(int error, absl::string_view what, const std::string& path) {
+absl::Status FileError(int error, absl::string_view what,
+                       const std::string& path) {
   return absl::ErrnoToStatus(error, absl::StrCat(what, " ", path));
 }
 
@@ -79,9 +80,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
   std::unique_ptr<Ledger> ledger(new Ledger(path, fd));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "ledger ", path, " is in use by another manager (it holds the lock); "
-          "one ledger has one writer"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("ledger ", path,
+                       " is in use by another manager (it holds the lock); "
+                       "one ledger has one writer"));
     }
     return FileError(errno, "cannot lock ledger", path);
   }
@@ -96,7 +98,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
   ledger->lines_ = scan->lines;
   ledger->size_ = scan->whole_bytes;
   if (!scan->torn_tail.empty()) {
-    if (absl::Status repaired = ledger->SetAsideTornTail(*scan); !repaired.ok()) {
+    if (absl::Status repaired = ledger->SetAsideTornTail(*scan);
+        !repaired.ok()) {
       return repaired;
     }
   }
@@ -106,7 +109,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
 absl::Status Ledger::SetAsideTornTail(const LedgerScan& scan) {
   std::string side_path =
       absl::StrCat(path_, ".torn-", absl::ToUnixMillis(absl::Now()));
-  int side = ::open(side_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int side =
+      ::open(side_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (side < 0) return FileError(errno, "cannot create", side_path);
   absl::Status written = WriteAll(side, scan.torn_tail, side_path);
   if (written.ok() && ::fsync(side) != 0) {
@@ -141,8 +145,8 @@ absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   if (!written.ok()) {
     // Leave no half-written batch behind: cut the ledger back to what it was.
     if (::ftruncate(fd_, size_) != 0) {
-      logging::Error("cannot cut ledger %s back after a failed write: %s", path_,
-                     std::strerror(errno));
+      logging::Error("cannot cut ledger %s back after a failed write: %s",
+                     path_, std::strerror(errno));
     }
     return written;
   }

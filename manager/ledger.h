@@ -1,21 +1,26 @@
 // File: manager/ledger.h
 //
 // The ledger file: the manager's book of every order, one JSON line each
-// (ledger_line.h), appended only, and the source of truth for where the manager reads
-// next. Opening it
-//   - takes an exclusive lock (flock), so a second manager on the same file is refused
-//     instead of interleaving lines; the lock dies with the process, even on SIGKILL;
+// (ledger_line.h), appended only, and the source of truth for where the manager
+// reads next. Opening it
+//   - takes an exclusive lock (flock), so a second manager on the same file is
+//   refused
+//     instead of interleaving lines; the lock dies with the process, even on
+//     SIGKILL;
 //   - checks every line, and fails naming the line if one is not a ledger line;
-//   - finds a torn last line (a crash mid-write: bytes after the last newline), sets
-//     it aside in a side file next to the ledger and truncates the ledger to its last
-//     whole line;
-//   - learns the next offset of every partition, kept current in memory afterwards,
+//   - finds a torn last line (a crash mid-write: bytes after the last newline),
+//   sets
+//     it aside in a side file next to the ledger and truncates the ledger to
+//     its last whole line;
+//   - learns the next offset of every partition, kept current in memory
+//   afterwards,
 //     so a rebalance never re-reads the file.
-// Append() returns only once the lines are on disk (fdatasync); if a write fails the
-// ledger is cut back to where it was, so nothing half-written stays.
+// Append() returns only once the lines are on disk (fdatasync); if a write
+// fails the ledger is cut back to where it was, so nothing half-written stays.
 //
 // Usage:
-//   absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open("ledger.jsonl");
+//   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+//   Ledger::Open("ledger.jsonl");
 //   (*ledger)->Append(entries);
 //   absl::optional<int64_t> next = (*ledger)->NextOffset("pizza-order", 3);
 
@@ -39,14 +44,14 @@ namespace kitchen::manager {
 
 // What reading a whole ledger found.
 struct LedgerScan {
-  int64_t lines = 0;          // Whole, valid lines.
-  int64_t whole_bytes = 0;    // Bytes up to and including the last newline.
-  std::string torn_tail;      // Bytes after the last newline (a torn write).
+  int64_t lines = 0;        // Whole, valid lines.
+  int64_t whole_bytes = 0;  // Bytes up to and including the last newline.
+  std::string torn_tail;    // Bytes after the last newline (a torn write).
 };
 
 // Reads every whole line of the ledger open at `fd` from the start, calling
-// `on_entry` for each. A line that does not parse is DataLoss naming `path` and the
-// line number.
+// `on_entry` for each. A line that does not parse is DataLoss naming `path` and
+// the line number.
 absl::StatusOr<LedgerScan> ScanLedger(
     int fd, const std::string& path,
     const std::function<void(const LedgerEntry&)>& on_entry);
@@ -63,7 +68,8 @@ class Ledger {
   absl::Status Append(const std::vector<LedgerEntry>& entries);
 
   // One past the last recorded offset of the partition; nullopt if it has none.
-  absl::optional<int64_t> NextOffset(const std::string& topic, int32_t partition) const;
+  absl::optional<int64_t> NextOffset(const std::string& topic,
+                                     int32_t partition) const;
 
   int64_t lines() const { return lines_; }
   const std::string& path() const { return path_; }

@@ -7,8 +7,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace kitchen::manager {
 namespace {
@@ -27,8 +27,8 @@ struct JsonValue {
   std::string text;
 };
 
-// A small parser for one flat JSON object of strings, numbers and null: the only
-// shape a ledger line has.
+// A small parser for one flat JSON object of strings, numbers and null: the
+// only shape a ledger line has.
 class FlatObjectParser {
  public:
   explicit FlatObjectParser(absl::string_view text) : rest_(text) {}
@@ -64,11 +64,13 @@ class FlatObjectParser {
   }
 
   absl::Status Error(absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("not a ledger line: ", what));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a ledger line: ", what));
   }
 
   void SkipSpace() {
-    while (!rest_.empty() && (rest_[0] == ' ' || rest_[0] == '\t' || rest_[0] == '\r')) {
+    while (!rest_.empty() &&
+           (rest_[0] == ' ' || rest_[0] == '\t' || rest_[0] == '\r')) {
       rest_.remove_prefix(1);
     }
   }
@@ -85,12 +87,13 @@ class FlatObjectParser {
       if (!text.ok()) return text.status();
       return JsonValue{JsonValue::kString, *std::move(text)};
     }
-    if (absl::ConsumePrefix(&rest_, "null")) return JsonValue{JsonValue::kNull, ""};
+    if (absl::ConsumePrefix(&rest_, "null"))
+      return JsonValue{JsonValue::kNull, ""};
     size_t length = 0;
     while (length < rest_.size() &&
            (absl::ascii_isdigit(rest_[length]) || rest_[length] == '-' ||
-            rest_[length] == '+' || rest_[length] == '.' || rest_[length] == 'e' ||
-            rest_[length] == 'E')) {
+            rest_[length] == '+' || rest_[length] == '.' ||
+            rest_[length] == 'e' || rest_[length] == 'E')) {
       ++length;
     }
     if (length == 0) return Error("expected a string, number or null");
@@ -219,8 +222,8 @@ void AppendLedgerLine(const LedgerEntry& entry, std::string& out) {
   }
   out.append(",\"topic\":");
   AppendJsonString(entry.topic, out);
-  absl::StrAppend(&out, ",\"partition\":", entry.partition, ",\"offset\":",
-                  entry.offset, ",\"recorded_at\":");
+  absl::StrAppend(&out, ",\"partition\":", entry.partition,
+                  ",\"offset\":", entry.offset, ",\"recorded_at\":");
   AppendTime(entry.recorded_at, out);
   out.push_back('}');
 }
@@ -252,7 +255,8 @@ absl::StatusOr<LedgerEntry> ParseLedgerLine(absl::string_view line) {
     const std::string* value = text(name);
     std::string error;
     return value != nullptr &&
-           absl::ParseTime(kTimeFormat, *value, absl::UTCTimeZone(), &out, &error);
+           absl::ParseTime(kTimeFormat, *value, absl::UTCTimeZone(), &out,
+                           &error);
   };
 
   LedgerEntry entry;

@@ -1,15 +1,15 @@
 // File: manager/ledger_line.h
 //
-// One line of the ledger: an order and where it was read, as a flat JSON object that a
-// person can read and any program can parse:
+// One line of the ledger: an order and where it was read, as a flat JSON object
+// that a person can read and any program can parse:
 //
 //   {"order_id":"3f2a...","pizza":"margherita","table":17,
 //    "placed_at":"2026-11-24T05:58:19.065Z","topic":"pizza-order","partition":2,
 //    "offset":0,"recorded_at":"2026-11-24T05:58:19.080Z"}
 //
-// placed_at is null and order_id "" for orders from producers that do not set them.
-// Hand-written rather than protobuf's JSON mapping: offsets stay numbers (the mapping
-// writes int64 as strings) and formatting stays off the profile.
+// placed_at is null and order_id "" for orders from producers that do not set
+// them. Hand-written rather than protobuf's JSON mapping: offsets stay numbers
+// (the mapping writes int64 as strings) and formatting stays off the profile.
 //
 // Usage:
 //   std::string line = FormatLedgerLine(entry);          // no trailing newline
@@ -46,9 +46,9 @@ void AppendJsonString(absl::string_view text, std::string& out);
 void AppendLedgerLine(const LedgerEntry& entry, std::string& out);
 std::string FormatLedgerLine(const LedgerEntry& entry);
 
-// Parses one line. Unknown fields are ignored (newer writers may add some); a missing
-// required field (pizza, table, topic, partition, offset) or malformed JSON is
-// InvalidArgument saying what is wrong.
+// Parses one line. Unknown fields are ignored (newer writers may add some); a
+// missing required field (pizza, table, topic, partition, offset) or malformed
+// JSON is InvalidArgument saying what is wrong.
 absl::StatusOr<LedgerEntry> ParseLedgerLine(absl::string_view line);
 
 }  // namespace kitchen::manager

@@ -23,12 +23,13 @@ LedgerEntry SampleEntry() {
 TEST(LedgerLineTest, FormatsOneFlatJsonObject) {
   LedgerEntry entry = SampleEntry();
   entry.pizza = "margherita";
-  EXPECT_EQ(FormatLedgerLine(entry),
-            "{\"order_id\":\"3f2a0c1e-0000-4000-8000-000000000001\","
-            "\"pizza\":\"margherita\",\"table\":17,"
-            "\"placed_at\":\"2026-11-24T05:48:48.683Z\",\"topic\":\"pizza-order\","
-            "\"partition\":3,\"offset\":1234567890123,"
-            "\"recorded_at\":\"2026-11-24T05:48:48.700Z\"}");
+  EXPECT_EQ(
+      FormatLedgerLine(entry),
+      "{\"order_id\":\"3f2a0c1e-0000-4000-8000-000000000001\","
+      "\"pizza\":\"margherita\",\"table\":17,"
+      "\"placed_at\":\"2026-11-24T05:48:48.683Z\",\"topic\":\"pizza-order\","
+      "\"partition\":3,\"offset\":1234567890123,"
+      "\"recorded_at\":\"2026-11-24T05:48:48.700Z\"}");
 }
 
 TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
@@ -50,8 +51,10 @@ TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
 
 TEST(LedgerLineTest, IgnoresUnknownFieldsAndSpaces) {
   absl::StatusOr<LedgerEntry> entry = ParseLedgerLine(
-      " { \"pizza\" : \"marinara\", \"table\": 2, \"topic\": \"t\", \"partition\": 0,"
-      " \"offset\": 5, \"recorded_at\": \"2026-01-01T00:00:00.000Z\", \"new\": 1 } ");
+      " { \"pizza\" : \"marinara\", \"table\": 2, \"topic\": \"t\", "
+      "\"partition\": 0,"
+      " \"offset\": 5, \"recorded_at\": \"2026-01-01T00:00:00.000Z\", \"new\": "
+      "1 } ");
   ASSERT_TRUE(entry.ok()) << entry.status();
   EXPECT_EQ(entry->pizza, "marinara");
   EXPECT_EQ(entry->offset, 5);

@@ -1,7 +1,7 @@
 // File: manager/ledger_test.cc
 //
-// The ledger file on a real file system: positions, torn lines, the lock, damage, and
-// the report.
+// The ledger file on a real file system: positions, torn lines, the lock,
+// damage, and the report.
 
 #include "manager/ledger.h"
 
@@ -31,8 +31,8 @@ std::string ReadAll(const std::string& path) {
   return text.str();
 }
 
-LedgerEntry Entry(int32_t partition, int64_t offset, absl::string_view pizza = "margherita",
-                  int32_t table = 7) {
+LedgerEntry Entry(int32_t partition, int64_t offset,
+                  absl::string_view pizza = "margherita", int32_t table = 7) {
   LedgerEntry entry;
   entry.order_id = absl::StrCat("id-", partition, "-", offset);
   entry.pizza = std::string(pizza);
@@ -51,7 +51,8 @@ TEST(LedgerTest, RemembersNextOffsetsAcrossReopen) {
     auto ledger = Ledger::Open(path);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
     EXPECT_FALSE((*ledger)->NextOffset("pizza-order", 0).has_value());
-    ASSERT_TRUE((*ledger)->Append({Entry(0, 0), Entry(0, 1), Entry(4, 9)}).ok());
+    ASSERT_TRUE(
+        (*ledger)->Append({Entry(0, 0), Entry(0, 1), Entry(4, 9)}).ok());
     EXPECT_EQ((*ledger)->NextOffset("pizza-order", 0), 2);
   }
   auto reopened = Ledger::Open(path);
@@ -79,8 +80,10 @@ TEST(LedgerTest, SetsATornLastLineAsideAndRepairs) {
   EXPECT_EQ(ReadAll(path), whole) << "cut back to the last whole line";
   // The torn bytes are kept in a side file next to the ledger.
   int side_files = 0;
-  for (const auto& file : std::filesystem::directory_iterator(std::getenv("TEST_TMPDIR"))) {
-    if (file.path().filename().string().rfind("torn.jsonl.torn-", 0) != 0) continue;
+  for (const auto& file :
+       std::filesystem::directory_iterator(std::getenv("TEST_TMPDIR"))) {
+    if (file.path().filename().string().rfind("torn.jsonl.torn-", 0) != 0)
+      continue;
     ++side_files;
     EXPECT_EQ(ReadAll(file.path().string()), "{\"order_id\":\"id-1-2\",\"pi");
   }
@@ -109,11 +112,13 @@ TEST(LedgerTest, DamageInTheMiddleIsAnErrorNamingTheLine) {
     ASSERT_TRUE(ledger.ok());
     ASSERT_TRUE((*ledger)->Append({Entry(0, 0)}).ok());
   }
-  std::ofstream(path, std::ios::app) << "not json\n" << FormatLedgerLine(Entry(0, 1)) << "\n";
+  std::ofstream(path, std::ios::app) << "not json\n"
+                                     << FormatLedgerLine(Entry(0, 1)) << "\n";
   std::string before = ReadAll(path);
   auto ledger = Ledger::Open(path);
   EXPECT_EQ(ledger.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(ledger.status().message().find("damaged.jsonl:2:"), std::string::npos)
+  EXPECT_NE(ledger.status().message().find("damaged.jsonl:2:"),
+            std::string::npos)
       << ledger.status().message();
   EXPECT_EQ(ReadAll(path), before) << "a damaged ledger is left untouched";
   EXPECT_EQ(ReportOnLedger(path).status().code(), absl::StatusCode::kDataLoss);
@@ -122,8 +127,9 @@ TEST(LedgerTest, DamageInTheMiddleIsAnErrorNamingTheLine) {
 TEST(LedgerTest, UnwritablePathIsAnErrorNamingIt) {
   auto ledger = Ledger::Open("/nonexistent-directory/ledger.jsonl");
   EXPECT_FALSE(ledger.ok());
-  EXPECT_NE(ledger.status().message().find("/nonexistent-directory/ledger.jsonl"),
-            std::string::npos);
+  EXPECT_NE(
+      ledger.status().message().find("/nonexistent-directory/ledger.jsonl"),
+      std::string::npos);
 }
 
 TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
@@ -131,10 +137,11 @@ TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
   {
     auto ledger = Ledger::Open(path);
     ASSERT_TRUE(ledger.ok());
-    ASSERT_TRUE((*ledger)
-                    ->Append({Entry(0, 5, "diavola", 3), Entry(0, 6, "margherita", 3),
-                              Entry(2, 1, "margherita", 12)})
-                    .ok());
+    ASSERT_TRUE(
+        (*ledger)
+            ->Append({Entry(0, 5, "diavola", 3), Entry(0, 6, "margherita", 3),
+                      Entry(2, 1, "margherita", 12)})
+            .ok());
   }
   absl::StatusOr<LedgerReport> report = ReportOnLedger(path);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -143,12 +150,14 @@ TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
   EXPECT_EQ(report->by_table.at(3), 2);
   EXPECT_EQ(report->first_placed, absl::FromUnixSeconds(1700000001));
   EXPECT_EQ(report->last_placed, absl::FromUnixSeconds(1700000006));
-  EXPECT_EQ(FormatReportJson(*report),
-            absl::StrCat("{\"ledger\":\"", path,
-                         "\",\"orders\":3,\"first_placed_at\":\"2023-11-14T22:13:21.000Z\","
-                         "\"last_placed_at\":\"2023-11-14T22:13:26.000Z\","
-                         "\"per_pizza\":{\"diavola\":1,\"margherita\":2},"
-                         "\"per_table\":{\"3\":2,\"12\":1},\"unfinished_bytes\":0}\n"));
+  EXPECT_EQ(
+      FormatReportJson(*report),
+      absl::StrCat(
+          "{\"ledger\":\"", path,
+          "\",\"orders\":3,\"first_placed_at\":\"2023-11-14T22:13:21.000Z\","
+          "\"last_placed_at\":\"2023-11-14T22:13:26.000Z\","
+          "\"per_pizza\":{\"diavola\":1,\"margherita\":2},"
+          "\"per_table\":{\"3\":2,\"12\":1},\"unfinished_bytes\":0}\n"));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // File: manager/main.cc
 //
-// manager: keeps the kitchen's ledger of every order, exactly once, and reports on it.
-// Flags, signals and wiring here; the ledger is ledger.h, the loop recorder.h, the
-// report report.h.
+// manager: keeps the kitchen's ledger of every order, exactly once, and reports
+// on it. Flags, signals and wiring here; the ledger is ledger.h, the loop
+// recorder.h, the report report.h.
 
 #include <cstdio>
 #include <string>
@@ -21,21 +21,25 @@
 ABSL_FLAG(std::string, ledger, "ledger.jsonl",
           "The ledger file: one JSON line per order. Environment: LEDGER.");
 ABSL_FLAG(std::string, group, "manager",
-          "Consumer group. Run one manager per group and ledger. Environment: GROUP.");
+          "Consumer group. Run one manager per group and ledger. Environment: "
+          "GROUP.");
 ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
           "Topic to record orders from. Environment: TOPIC.");
-ABSL_FLAG(std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
-          "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
+ABSL_FLAG(
+    std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
+    "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
 ABSL_FLAG(int, sync_max_records, 10000,
-          "Group commit: at most this many orders per fsync (1: one fsync per order). "
+          "Group commit: at most this many orders per fsync (1: one fsync per "
+          "order). "
           "Environment: SYNC_MAX_RECORDS.");
 ABSL_FLAG(absl::Duration, sync_max_delay, absl::Milliseconds(100),
           "Group commit: an order waits at most this long for its fsync. "
           "Environment: SYNC_MAX_DELAY.");
-ABSL_FLAG(std::string, health_file, "",
-          "A file rewritten every second while the manager runs: `ready` once it has "
-          "partitions, else `starting` (for container probes). Environment: "
-          "HEALTH_FILE.");
+ABSL_FLAG(
+    std::string, health_file, "",
+    "A file rewritten every second while the manager runs: `ready` once it has "
+    "partitions, else `starting` (for container probes). Environment: "
+    "HEALTH_FILE.");
 ABSL_FLAG(bool, json, false, "With `report`: print JSON for machines.");
 
 namespace {
@@ -44,7 +48,8 @@ using kitchen::cli::kExitKafka;
 using kitchen::cli::kExitOk;
 using kitchen::cli::kExitUsage;
 
-constexpr char kUsage[] = R"(manager: the kitchen's book of every order, exactly once.
+constexpr char kUsage[] =
+    R"(manager: the kitchen's book of every order, exactly once.
 
 Usage:
   manager [--ledger ledger.jsonl] [--group manager]   record orders from pizza-order
@@ -81,25 +86,28 @@ int Report(const std::string& path) {
 int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("manager");
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
-  absl::StatusOr<kitchen::cli::ParsedCommandLine> args = kitchen::cli::ParseCommandLine(
-      argc, argv, kUsage,
-      {{"ledger", "LEDGER"},
-       {"group", "GROUP"},
-       {"topic", "TOPIC"},
-       {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
-       {"sync_max_records", "SYNC_MAX_RECORDS"},
-       {"sync_max_delay", "SYNC_MAX_DELAY"},
-       {"health_file", "HEALTH_FILE"}});
+  absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
+      kitchen::cli::ParseCommandLine(
+          argc, argv, kUsage,
+          {{"ledger", "LEDGER"},
+           {"group", "GROUP"},
+           {"topic", "TOPIC"},
+           {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
+           {"sync_max_records", "SYNC_MAX_RECORDS"},
+           {"sync_max_delay", "SYNC_MAX_DELAY"},
+           {"health_file", "HEALTH_FILE"}});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
     return kExitUsage;
   }
   const std::string ledger_path = absl::GetFlag(FLAGS_ledger);
-  if (args->positional.size() == 2 && args->positional[1] == std::string("report")) {
+  if (args->positional.size() == 2 &&
+      args->positional[1] == std::string("report")) {
     return Report(ledger_path);
   }
   if (args->positional.size() > 1) {
-    kitchen::logging::Error("unknown command \"%s\"; see --help", args->positional[1]);
+    kitchen::logging::Error("unknown command \"%s\"; see --help",
+                            args->positional[1]);
     return kExitUsage;
   }
 
@@ -108,9 +116,11 @@ int main(int argc, char** argv) {
   options.sync_max_records = absl::GetFlag(FLAGS_sync_max_records);
   options.sync_max_delay = absl::GetFlag(FLAGS_sync_max_delay);
   options.health_file = absl::GetFlag(FLAGS_health_file);
-  if (options.sync_max_records < 1 || options.sync_max_delay < absl::ZeroDuration()) {
+  if (options.sync_max_records < 1 ||
+      options.sync_max_delay < absl::ZeroDuration()) {
     kitchen::logging::Error(
-        "--sync_max_records must be at least 1 and --sync_max_delay not negative");
+        "--sync_max_records must be at least 1 and --sync_max_delay not "
+        "negative");
     return kExitUsage;
   }
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
@@ -141,7 +151,8 @@ int main(int argc, char** argv) {
     kitchen::logging::Error("%s", dead_letters.status().message());
     return kExitUsage;
   }
-  kitchen::manager::Recorder recorder(options, ledger->get(), dead_letters->get());
+  kitchen::manager::Recorder recorder(options, ledger->get(),
+                                      dead_letters->get());
   auto consumer = kitchen::kafka::Consumer::Create(
       *std::move(conf), {absl::GetFlag(FLAGS_topic)}, &recorder);
   if (!consumer.ok()) {
@@ -149,20 +160,23 @@ int main(int argc, char** argv) {
     return kExitKafka;
   }
   recorder.set_consumer(consumer->get());
-  kitchen::logging::Info("manager started in group %s on %s, brokers %s", options.group,
-                         absl::GetFlag(FLAGS_topic), kafka->bootstrap_servers);
+  kitchen::logging::Info("manager started in group %s on %s, brokers %s",
+                         options.group, absl::GetFlag(FLAGS_topic),
+                         kafka->bootstrap_servers);
 
   absl::Status result = recorder.Run(stop_signal.stop());
   if (!result.ok()) {
-    // Leave the group without committing anything past what is durable: the stored
-    // offsets only ever cover synced lines, so closing is safe.
+    // Leave the group without committing anything past what is durable: the
+    // stored offsets only ever cover synced lines, so closing is safe.
     kitchen::logging::Error("%s", result.message());
     (void)(*consumer)->Close();
-    return result.code() == absl::StatusCode::kUnavailable ? kExitKafka : kExitLedger;
+    return result.code() == absl::StatusCode::kUnavailable ? kExitKafka
+                                                           : kExitLedger;
   }
   absl::Status closed = (*consumer)->Close();
-  kitchen::logging::Info("manager stopped: %d orders recorded, %d dead-lettered%s",
-                         recorder.recorded(), recorder.dead_lettered(),
-                         closed.ok() ? "" : absl::StrCat("; ", closed.message()));
+  kitchen::logging::Info(
+      "manager stopped: %d orders recorded, %d dead-lettered%s",
+      recorder.recorded(), recorder.dead_lettered(),
+      closed.ok() ? "" : absl::StrCat("; ", closed.message()));
   return kExitOk;
 }

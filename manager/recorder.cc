@@ -33,9 +33,11 @@ absl::Status Recorder::Run(absl::Notification& stop) {
 void Recorder::Handle(const kafka::Message& message) {
   PartitionKey key{message.topic(), message.partition()};
   auto next = next_.find(key);
-  if (next != next_.end() && message.offset() < next->second) return;  // Recorded.
+  if (next != next_.end() && message.offset() < next->second)
+    return;  // Recorded.
 
-  absl::StatusOr<kitchen::v1::Order> order = orders::DecodeOrder(message.value());
+  absl::StatusOr<kitchen::v1::Order> order =
+      orders::DecodeOrder(message.value());
   if (!order.ok()) {
     // Everything before it must be durable first, or a crash could commit past
     // orders not yet in the ledger.
@@ -52,8 +54,8 @@ void Recorder::Handle(const kafka::Message& message) {
     }
     ++dead_lettered_;
     logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),
-                     message.partition(), message.offset(), dead_letters_->topic(),
-                     order.status().message());
+                     message.partition(), message.offset(),
+                     dead_letters_->topic(), order.status().message());
     next_[key] = message.offset() + 1;
     to_store_[key] = message.offset() + 1;
     return;
@@ -94,8 +96,9 @@ void Recorder::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
   for (kafka::TopicPartition& partition : partitions) {
     absl::optional<int64_t> next =
         ledger_->NextOffset(partition.topic, partition.partition);
-    // The ledger, not Kafka's committed offset, says where to go on; a partition it
-    // has never seen starts at the earliest record the topic still holds.
+    // The ledger, not Kafka's committed offset, says where to go on; a
+    // partition it has never seen starts at the earliest record the topic still
+    // holds.
     partition.offset = next.value_or(RD_KAFKA_OFFSET_BEGINNING);
     if (next.has_value()) {
       next_[{partition.topic, partition.partition}] = *next;
@@ -103,23 +106,22 @@ void Recorder::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
       next_.erase({partition.topic, partition.partition});
     }
   }
-  logging::Info("reading from the ledger's positions: %s",
-                [&] {
-                  std::string text;
-                  for (const auto& p : partitions) {
-                    absl::StrAppend(&text, text.empty() ? "" : " ", p.topic, "/",
-                                    p.partition, "@",
-                                    p.offset == RD_KAFKA_OFFSET_BEGINNING
-                                        ? std::string("earliest")
-                                        : absl::StrCat(p.offset));
-                  }
-                  return text;
-                }());
+  logging::Info("reading from the ledger's positions: %s", [&] {
+    std::string text;
+    for (const auto& p : partitions) {
+      absl::StrAppend(
+          &text, text.empty() ? "" : " ", p.topic, "/", p.partition, "@",
+          p.offset == RD_KAFKA_OFFSET_BEGINNING ? std::string("earliest")
+                                                : absl::StrCat(p.offset));
+    }
+    return text;
+  }());
 }
 
 void Recorder::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
                         bool lost) {
-  // What was read is ours to record, lost or not: the ledger keeps its positions.
+  // What was read is ours to record, lost or not: the ledger keeps its
+  // positions.
   if (failure_.ok()) failure_ = Flush();
   for (const kafka::TopicPartition& partition : partitions) {
     next_.erase({partition.topic, partition.partition});

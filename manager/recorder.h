@@ -1,18 +1,22 @@
 // File: manager/recorder.h
 //
-// The manager's loop: reads orders in its consumer group and records each in the
-// ledger exactly once. Exactly-once into a file works by keeping each record's
-// position with the record (Kafka's "storing offsets outside Kafka"):
-//   - on every assignment each partition starts at the ledger's next offset for it
+// The manager's loop: reads orders in its consumer group and records each in
+// the ledger exactly once. Exactly-once into a file works by keeping each
+// record's position with the record (Kafka's "storing offsets outside Kafka"):
+//   - on every assignment each partition starts at the ledger's next offset for
+//   it
 //     (the earliest the topic holds if the ledger has none), never at Kafka's
 //     committed offset;
-//   - records are appended in batches (group commit): a batch ends when nothing more
-//     is waiting, or at `sync_max_records`, or `sync_max_delay` after it began, and is
-//     fsync'ed before its offsets are stored for commit (Kafka's offsets then serve
-//     lag monitoring only);
-//   - a record at or below a partition's recorded position is skipped, so a replay
+//   - records are appended in batches (group commit): a batch ends when nothing
+//   more
+//     is waiting, or at `sync_max_records`, or `sync_max_delay` after it began,
+//     and is fsync'ed before its offsets are stored for commit (Kafka's offsets
+//     then serve lag monitoring only);
+//   - a record at or below a partition's recorded position is skipped, so a
+//   replay
 //     after a rebalance cannot write a line twice.
-// Records that are not orders go to the dead-letter topic, never into the ledger.
+// Records that are not orders go to the dead-letter topic, never into the
+// ledger.
 //
 // Usage:
 //   Recorder recorder(options, ledger.get(), dead_letters.get());
@@ -57,9 +61,9 @@ class Recorder : public kafka::RebalanceListener {
 
   void set_consumer(kafka::Consumer* consumer) { consumer_ = consumer; }
 
-  // Records until `stop` is notified, then writes and syncs what it has and returns.
-  // An error (the ledger cannot be written, the consumer failed) stops it at once,
-  // with nothing committed past what is durable.
+  // Records until `stop` is notified, then writes and syncs what it has and
+  // returns. An error (the ledger cannot be written, the consumer failed) stops
+  // it at once, with nothing committed past what is durable.
   absl::Status Run(absl::Notification& stop);
 
   void OnAssign(std::vector<kafka::TopicPartition>& partitions) override;
@@ -84,8 +88,8 @@ class Recorder : public kafka::RebalanceListener {
 
   std::vector<LedgerEntry> batch_;
   absl::Time batch_started_;
-  // Next offset to accept per partition: the ledger's, plus what is in the batch and
-  // dead letters passed over.
+  // Next offset to accept per partition: the ledger's, plus what is in the
+  // batch and dead letters passed over.
   absl::flat_hash_map<PartitionKey, int64_t> next_;
   // Offsets to store once the batch is durable.
   absl::flat_hash_map<PartitionKey, int64_t> to_store_;

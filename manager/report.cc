@@ -26,23 +26,25 @@ std::string TimeText(const absl::optional<absl::Time>& when) {
 absl::StatusOr<LedgerReport> ReportOnLedger(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ledger ", path));
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot open ledger ", path));
   }
   LedgerReport report;
   report.path = path;
-  absl::StatusOr<LedgerScan> scan = ScanLedger(fd, path, [&](const LedgerEntry& e) {
-    ++report.orders;
-    ++report.by_pizza[e.pizza];
-    ++report.by_table[e.table];
-    if (e.placed_at.has_value()) {
-      if (!report.first_placed || *e.placed_at < *report.first_placed) {
-        report.first_placed = e.placed_at;
-      }
-      if (!report.last_placed || *e.placed_at > *report.last_placed) {
-        report.last_placed = e.placed_at;
-      }
-    }
-  });
+  absl::StatusOr<LedgerScan> scan =
+      ScanLedger(fd, path, [&](const LedgerEntry& e) {
+        ++report.orders;
+        ++report.by_pizza[e.pizza];
+        ++report.by_table[e.table];
+        if (e.placed_at.has_value()) {
+          if (!report.first_placed || *e.placed_at < *report.first_placed) {
+            report.first_placed = e.placed_at;
+          }
+          if (!report.last_placed || *e.placed_at > *report.last_placed) {
+            report.last_placed = e.placed_at;
+          }
+        }
+      });
   ::close(fd);
   if (!scan.ok()) return scan.status();
   report.unfinished_bytes = static_cast<int64_t>(scan->torn_tail.size());
@@ -57,8 +59,9 @@ std::string FormatReportText(const LedgerReport& report) {
   // Pizzas most ordered first; tables in number order.
   std::vector<std::pair<std::string, int64_t>> pizzas(report.by_pizza.begin(),
                                                       report.by_pizza.end());
-  std::stable_sort(pizzas.begin(), pizzas.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(
+      pizzas.begin(), pizzas.end(),
+      [](const auto& a, const auto& b) { return a.second > b.second; });
   absl::StrAppend(&text, "\nper pizza:\n");
   for (const auto& [pizza, count] : pizzas) {
     absl::StrAppendFormat(&text, "  %-24s %8d\n", pizza, count);
@@ -68,9 +71,9 @@ std::string FormatReportText(const LedgerReport& report) {
     absl::StrAppendFormat(&text, "  table %-4d %8d\n", table, count);
   }
   if (report.unfinished_bytes > 0) {
-    absl::StrAppendFormat(&text,
-                          "\n(an unfinished last line of %d bytes was left out)\n",
-                          report.unfinished_bytes);
+    absl::StrAppendFormat(
+        &text, "\n(an unfinished last line of %d bytes was left out)\n",
+        report.unfinished_bytes);
   }
   return text;
 }
@@ -84,11 +87,10 @@ std::string FormatReportJson(const LedgerReport& report) {
   auto time = [&](const absl::optional<absl::Time>& when) {
     return when.has_value() ? quoted(TimeText(when)) : std::string("null");
   };
-  std::string json = absl::StrCat("{\"ledger\":", quoted(report.path),
-                                  ",\"orders\":", report.orders,
-                                  ",\"first_placed_at\":", time(report.first_placed),
-                                  ",\"last_placed_at\":", time(report.last_placed),
-                                  ",\"per_pizza\":{");
+  std::string json = absl::StrCat(
+      "{\"ledger\":", quoted(report.path), ",\"orders\":", report.orders,
+      ",\"first_placed_at\":", time(report.first_placed),
+      ",\"last_placed_at\":", time(report.last_placed), ",\"per_pizza\":{");
   bool first = true;
   for (const auto& [pizza, count] : report.by_pizza) {
     absl::StrAppend(&json, first ? "" : ",", quoted(pizza), ":", count);
@@ -100,7 +102,8 @@ std::string FormatReportJson(const LedgerReport& report) {
     absl::StrAppend(&json, first ? "" : ",", "\"", table, "\":", count);
     first = false;
   }
-  absl::StrAppend(&json, "},\"unfinished_bytes\":", report.unfinished_bytes, "}\n");
+  absl::StrAppend(&json, "},\"unfinished_bytes\":", report.unfinished_bytes,
+                  "}\n");
   return json;
 }
 

@@ -1,9 +1,9 @@
 // File: manager/report.h
 //
-// `manager report`: what the book says, read straight from a ledger file with no
-// broker: how many orders, per pizza, per table, and the first and last order time.
-// A damaged line is an error naming it; an unfinished last line (a manager writing
-// right now, or a crash) is left out and mentioned.
+// `manager report`: what the book says, read straight from a ledger file with
+// no broker: how many orders, per pizza, per table, and the first and last
+// order time. A damaged line is an error naming it; an unfinished last line (a
+// manager writing right now, or a crash) is left out and mentioned.
 //
 // Usage:
 //   absl::StatusOr<LedgerReport> report = ReportOnLedger("ledger.jsonl");

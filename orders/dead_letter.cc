@@ -13,11 +13,12 @@ kafka::Headers DeadLetterHeaders(const kafka::Message& message,
   kafka::Headers headers = message.headers();
   headers.push_back({kDeadLetterReasonHeader, std::string(reason.message())});
   headers.push_back({kDeadLetterTopicHeader, message.topic()});
-  headers.push_back({kDeadLetterPartitionHeader, absl::StrCat(message.partition())});
+  headers.push_back(
+      {kDeadLetterPartitionHeader, absl::StrCat(message.partition())});
   headers.push_back({kDeadLetterOffsetHeader, absl::StrCat(message.offset())});
   if (absl::optional<absl::Time> timestamp = message.timestamp()) {
-    headers.push_back(
-        {kDeadLetterTimestampHeader, absl::StrCat(absl::ToUnixMillis(*timestamp))});
+    headers.push_back({kDeadLetterTimestampHeader,
+                       absl::StrCat(absl::ToUnixMillis(*timestamp))});
   }
   headers.push_back({kDeadLetterGroupHeader, std::string(consumer_group)});
   return headers;
@@ -28,13 +29,15 @@ absl::StatusOr<std::unique_ptr<DeadLetterQueue>> DeadLetterQueue::Create(
     std::string consumer_group) {
   std::unique_ptr<DeadLetterQueue> queue(
       new DeadLetterQueue(std::move(topic), std::move(consumer_group)));
-  absl::StatusOr<kafka::ConfPtr> conf =
-      kafka::BuildConf(config, {{"acks", "all"}, {"enable.idempotence", "true"}});
+  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
+      config, {{"acks", "all"}, {"enable.idempotence", "true"}});
   if (!conf.ok()) return conf.status();
   DeadLetterQueue* raw = queue.get();
-  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(
-      *std::move(conf),
-      [raw](const kafka::Delivery& delivery) { raw->last_delivery_ = delivery.status; });
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
+      kafka::Producer::Create(*std::move(conf),
+                              [raw](const kafka::Delivery& delivery) {
+                                raw->last_delivery_ = delivery.status;
+                              });
   if (!producer.ok()) return producer.status();
   queue->producer_ = *std::move(producer);
   return queue;

@@ -1,21 +1,21 @@
 // File: orders/dead_letter.h
 //
-// Dead letters: a record the kitchen cannot treat as an order (bytes that do not parse,
-// no pizza, table <= 0) is copied to pizza-order.dlq with its original key, value and
-// headers, plus headers saying why and where it came from, so that a consumer never
-// crashes or stalls on it. The header names follow Kafka Connect's
+// Dead letters: a record the kitchen cannot treat as an order (bytes that do
+// not parse, no pizza, table <= 0) is copied to pizza-order.dlq with its
+// original key, value and headers, plus headers saying why and where it came
+// from, so that a consumer never crashes or stalls on it. The header names
+// follow Kafka Connect's
 // (`__connect.errors.*`) in spirit, under a kitchen prefix:
 //   dlq-reason            why it is not an order
-//   dlq-original-topic    topic, partition, offset and timestamp (ms since epoch)
-//   dlq-original-partition
-//   dlq-original-offset
-//   dlq-original-timestamp
+//   dlq-original-topic    topic, partition, offset and timestamp (ms since
+//   epoch) dlq-original-partition dlq-original-offset dlq-original-timestamp
 //   dlq-consumer-group    the group that rejected it
 //
 // Usage:
-//   auto dead_letters = DeadLetterQueue::Create(kafka_config, "pizza-order.dlq", "cook");
-//   absl::Status sent = (*dead_letters)->Send(message, DecodeOrder(value).status());
-//   if (sent.ok()) consumer->StoreOffset(message);   // only then move past it
+//   auto dead_letters = DeadLetterQueue::Create(kafka_config,
+//   "pizza-order.dlq", "cook"); absl::Status sent =
+//   (*dead_letters)->Send(message, DecodeOrder(value).status()); if (sent.ok())
+//   consumer->StoreOffset(message);   // only then move past it
 
 #ifndef KITCHEN_ORDERS_DEAD_LETTER_H_
 #define KITCHEN_ORDERS_DEAD_LETTER_H_
@@ -45,8 +45,8 @@ kafka::Headers DeadLetterHeaders(const kafka::Message& message,
                                  const absl::Status& reason,
                                  absl::string_view consumer_group);
 
-// A producer for dead letters. Send() waits for the broker's acknowledgement, so that
-// the caller commits past a bad record only once its copy is safe.
+// A producer for dead letters. Send() waits for the broker's acknowledgement,
+// so that the caller commits past a bad record only once its copy is safe.
 class DeadLetterQueue {
  public:
   static absl::StatusOr<std::unique_ptr<DeadLetterQueue>> Create(

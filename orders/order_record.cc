@@ -13,12 +13,12 @@
 namespace kitchen::orders {
 
 std::string NewOrderId() {
-  // absl::BitGen is seeded from the OS once per thread and is fast; ids only need
-  // to be unique, not secret.
+  // absl::BitGen is seeded from the OS once per thread and is fast; ids only
+  // need to be unique, not secret.
   thread_local absl::BitGen bits;
   uint64_t high = absl::Uniform<uint64_t>(bits);
   uint64_t low = absl::Uniform<uint64_t>(bits);
-  high = (high & ~0xF000ULL) | 0x4000ULL;                 // version 4
+  high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
   low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
   return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32,
                          (high >> 16) & 0xFFFF, high & 0xFFFF, low >> 48,
@@ -55,8 +55,8 @@ absl::Status ValidateOrder(const kitchen::v1::Order& order) {
     return absl::InvalidArgumentError("order has no pizza");
   }
   if (order.table() <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("order has table ", order.table(), ", not a positive number"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "order has table ", order.table(), ", not a positive number"));
   }
   return absl::OkStatus();
 }
@@ -64,8 +64,9 @@ absl::Status ValidateOrder(const kitchen::v1::Order& order) {
 absl::StatusOr<kitchen::v1::Order> DecodeOrder(absl::string_view value) {
   kitchen::v1::Order order;
   if (!order.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "value is not a kitchen.v1.Order (", value.size(), " bytes of protobuf that do not parse)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("value is not a kitchen.v1.Order (", value.size(),
+                     " bytes of protobuf that do not parse)"));
   }
   if (absl::Status valid = ValidateOrder(order); !valid.ok()) return valid;
   return order;

@@ -54,8 +54,8 @@ struct EncodedOrder {
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order);
 
-// What makes an order an order: a pizza, and a table above zero. An order without
-// order_id or placed_at (an older or foreign producer) is still valid.
+// What makes an order an order: a pizza, and a table above zero. An order
+// without order_id or placed_at (an older or foreign producer) is still valid.
 absl::Status ValidateOrder(const kitchen::v1::Order& order);
 
 // Parses and validates a record value. InvalidArgument says what is wrong.

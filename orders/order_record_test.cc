@@ -16,14 +16,16 @@ TEST(NewOrderIdTest, IsAVersion4UuidAndUnique) {
     ASSERT_EQ(id.size(), 36u) << id;
     EXPECT_EQ(id[8], '-');
     EXPECT_EQ(id[14], '4') << id;
-    EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b')
+    EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' ||
+                id[19] == 'b')
         << id;
     EXPECT_TRUE(seen.insert(id).second) << "duplicate id " << id;
   }
 }
 
 TEST(EncodeOrderTest, KeyIsTableAndHeadersNameIdAndType) {
-  kitchen::v1::Order order = NewOrder("margherita", 17, absl::FromUnixSeconds(1700000000));
+  kitchen::v1::Order order =
+      NewOrder("margherita", 17, absl::FromUnixSeconds(1700000000));
   EncodedOrder record = EncodeOrder(order);
   EXPECT_EQ(record.key, "17");
   ASSERT_EQ(record.headers.size(), 2u);
@@ -37,7 +39,8 @@ TEST(EncodeOrderTest, KeyIsTableAndHeadersNameIdAndType) {
 TEST(DecodeOrderTest, RoundTripsEveryField) {
   absl::Time placed = absl::FromUnixMicros(1700000000123456);
   kitchen::v1::Order order = NewOrder("quattro formaggi", 3, placed);
-  absl::StatusOr<kitchen::v1::Order> decoded = DecodeOrder(EncodeOrder(order).value);
+  absl::StatusOr<kitchen::v1::Order> decoded =
+      DecodeOrder(EncodeOrder(order).value);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->pizza(), "quattro formaggi");
   EXPECT_EQ(decoded->table(), 3);
@@ -58,7 +61,8 @@ TEST(DecodeOrderTest, PlainPizzaAndTableFromAnOlderProducerIsValid) {
 }
 
 TEST(DecodeOrderTest, RejectsBytesThatAreNotAnOrder) {
-  absl::StatusOr<kitchen::v1::Order> decoded = DecodeOrder("\xff\xff\xff not protobuf");
+  absl::StatusOr<kitchen::v1::Order> decoded =
+      DecodeOrder("\xff\xff\xff not protobuf");
   EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(decoded.status().message().find("not a kitchen.v1.Order"),
             std::string::npos);

@@ -1,9 +1,9 @@
 // File: tests/cook_test.cc
 //
-// The cook's promises, end to end against a real devbroker: at-least-once across a
-// SIGKILL, catching up after downtime, sharing partitions without cooking twice, a
-// second group seeing everything, poison records to the dead-letter topic, a broker
-// outage, and a graceful stop.
+// The cook's promises, end to end against a real devbroker: at-least-once
+// across a SIGKILL, catching up after downtime, sharing partitions without
+// cooking twice, a second group seeing everything, poison records to the
+// dead-letter topic, a broker outage, and a graceful stop.
 
 #include <signal.h>
 
@@ -43,10 +43,12 @@ class CookTest : public ::testing::Test {
   const std::string& bootstrap() { return broker_->bootstrap(); }
 
   // A cook whose death the group notices within 6 s.
-  std::unique_ptr<Process> StartCook(std::string prep_time, std::string group = "cook",
+  std::unique_ptr<Process> StartCook(std::string prep_time,
+                                     std::string group = "cook",
                                      std::vector<std::string> extra = {}) {
-    std::vector<std::string> flags = {"--prep_time=" + prep_time, "--group=" + group,
-                                      "-X", "session.timeout.ms=6000"};
+    std::vector<std::string> flags = {"--prep_time=" + prep_time,
+                                      "--group=" + group, "-X",
+                                      "session.timeout.ms=6000"};
     flags.insert(flags.end(), extra.begin(), extra.end());
     auto cook = StartService("cook", flags, bootstrap());
     EXPECT_TRUE(cook.ok()) << cook.status();
@@ -61,7 +63,8 @@ class CookTest : public ::testing::Test {
   }
 
   void PlaceOrders(int count) {
-    RunResult waiter = RunWaiter(bootstrap(), {absl::StrCat("--count=", count)});
+    RunResult waiter =
+        RunWaiter(bootstrap(), {absl::StrCat("--count=", count)});
     ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
   }
 
@@ -79,7 +82,9 @@ TEST_F(CookTest, OrderOfACookKilledMidOrderIsCookedAgain) {
 
   auto second = StartCook("0s");
   EXPECT_TRUE(WaitUntil(
-      [&] { return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id}; },
+      [&] {
+        return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id};
+      },
       absl::Seconds(45)))
       << second->Stderr();
 }
@@ -87,16 +92,18 @@ TEST_F(CookTest, OrderOfACookKilledMidOrderIsCookedAgain) {
 TEST_F(CookTest, StoppedCookCatchesUpOnEverythingItMissed) {
   auto first = StartCook("0s");
   std::string early = PlaceOrder("margherita", 1);
-  ASSERT_TRUE(WaitUntil([&] { return ReadyOrderIds(first->Stderr()).size() == 1; },
-                        absl::Seconds(30)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(first->Stderr()).size() == 1; },
+                absl::Seconds(30)))
       << first->Stderr();
   first->Signal(SIGTERM);
   ASSERT_EQ(first->Wait(absl::Seconds(20)).value_or(-1), 0) << first->Stderr();
 
   PlaceOrders(40);  // While no cook is running.
   auto second = StartCook("0s");
-  EXPECT_TRUE(WaitUntil([&] { return ReadyOrderIds(second->Stderr()).size() >= 40; },
-                        absl::Seconds(40)))
+  EXPECT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(second->Stderr()).size() >= 40; },
+                absl::Seconds(40)))
       << second->Stderr();
   absl::SleepFor(absl::Seconds(1));
   std::vector<std::string> cooked = ReadyOrderIds(second->Stderr());
@@ -113,7 +120,9 @@ TEST_F(CookTest, TwoCooksShareThePartitionsAndNeverCookAnOrderTwice) {
       << second->Stderr();
   // The first cook gave up half its partitions in that rebalance.
   ASSERT_TRUE(WaitUntil(
-      [&] { return LinesWith(first->Stderr(), "partitions assigned").size() == 2; },
+      [&] {
+        return LinesWith(first->Stderr(), "partitions assigned").size() == 2;
+      },
       absl::Seconds(30)))
       << first->Stderr();
 
@@ -133,13 +142,16 @@ TEST_F(CookTest, TwoCooksShareThePartitionsAndNeverCookAnOrderTwice) {
   std::set<std::string> all(by_first.begin(), by_first.end());
   all.insert(by_second.begin(), by_second.end());
   EXPECT_EQ(all.size(), 300u);
-  EXPECT_EQ(by_first.size() + by_second.size(), 300u) << "an order was cooked twice";
+  EXPECT_EQ(by_first.size() + by_second.size(), 300u)
+      << "an order was cooked twice";
 
   // When one dies its partitions move to the other, and nothing is skipped.
   second->Signal(SIGKILL);
   PlaceOrders(60);
   EXPECT_TRUE(WaitUntil(
-      [&] { return ReadyOrderIds(first->Stderr()).size() == by_first.size() + 60; },
+      [&] {
+        return ReadyOrderIds(first->Stderr()).size() == by_first.size() + 60;
+      },
       absl::Seconds(45)))
       << first->Stderr();
 }
@@ -148,29 +160,37 @@ TEST_F(CookTest, ACookInAnotherGroupSeesEveryOrder) {
   auto kitchen = StartCook("0s", "cook", {"--lag_interval=1s"});
   auto inspector = StartCook("0s", "health-inspector");
   PlaceOrders(50);
-  EXPECT_TRUE(WaitUntil([&] { return ReadyOrderIds(kitchen->Stderr()).size() == 50; },
-                        absl::Seconds(40)));
-  EXPECT_TRUE(WaitUntil([&] { return ReadyOrderIds(inspector->Stderr()).size() == 50; },
-                        absl::Seconds(40)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(kitchen->Stderr()).size() == 50; },
+                absl::Seconds(40)));
+  EXPECT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(inspector->Stderr()).size() == 50; },
+                absl::Seconds(40)));
   std::vector<std::string> cooked = ReadyOrderIds(kitchen->Stderr());
   EXPECT_EQ(std::set<std::string>(cooked.begin(), cooked.end()).size(), 50u);
   // Lag per partition is logged periodically, and is 0 once all is cooked.
-  EXPECT_TRUE(kitchen->WaitForStderr("(total 0)", absl::Seconds(10))) << kitchen->Stderr();
+  EXPECT_TRUE(kitchen->WaitForStderr("(total 0)", absl::Seconds(10)))
+      << kitchen->Stderr();
   EXPECT_TRUE(absl::StrContains(kitchen->Stderr(), "lag: pizza-order/0="));
 }
 
 TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
   auto cook = StartCook("0s");
-  ASSERT_TRUE(ProduceRaw(bootstrap(), "pizza-order", "5", "\xff\xfe not an order").ok());
+  ASSERT_TRUE(
+      ProduceRaw(bootstrap(), "pizza-order", "5", "\xff\xfe not an order")
+          .ok());
   kitchen::v1::Order no_table;
   no_table.set_pizza("margherita");
   no_table.set_table(0);
   ASSERT_TRUE(
-      ProduceRaw(bootstrap(), "pizza-order", "0", no_table.SerializeAsString()).ok());
+      ProduceRaw(bootstrap(), "pizza-order", "0", no_table.SerializeAsString())
+          .ok());
   std::string id = PlaceOrder("marinara", 5);
 
   EXPECT_TRUE(WaitUntil(
-      [&] { return ReadyOrderIds(cook->Stderr()) == std::vector<std::string>{id}; },
+      [&] {
+        return ReadyOrderIds(cook->Stderr()) == std::vector<std::string>{id};
+      },
       absl::Seconds(30)))
       << cook->Stderr();
   EXPECT_EQ(LinesWith(cook->Stderr(), "bad record at pizza-order/").size(), 2u)
@@ -192,7 +212,8 @@ TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
                                     "not a kitchen.v1.Order"));
     } else {
       EXPECT_EQ(letter.key, "0");
-      EXPECT_EQ(letter.header("dlq-reason"), "order has table 0, not a positive number");
+      EXPECT_EQ(letter.header("dlq-reason"),
+                "order has table 0, not a positive number");
     }
   }
 }
@@ -200,8 +221,9 @@ TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
 TEST_F(CookTest, ABrokerOutageIsSurvived) {
   auto cook = StartCook("0s");
   std::string before = PlaceOrder("calzone", 2);
-  ASSERT_TRUE(WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 1; },
-                        absl::Seconds(30)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 1; },
+                absl::Seconds(30)));
   // The whole cluster stops answering, then comes back with everything it had.
   broker_->process().Signal(SIGSTOP);
   absl::SleepFor(absl::Seconds(10));
@@ -227,12 +249,15 @@ TEST_F(CookTest, SigtermAbandonsTheCurrentOrderCommitsAndExits) {
   first->Signal(SIGTERM);
   EXPECT_EQ(first->Wait(absl::Seconds(15)).value_or(-1), 0) << first->Stderr();
   EXPECT_LT(absl::Now() - stopping, absl::Seconds(10));
-  EXPECT_TRUE(absl::StrContains(first->Stderr(), "abandoned bufalina")) << first->Stderr();
+  EXPECT_TRUE(absl::StrContains(first->Stderr(), "abandoned bufalina"))
+      << first->Stderr();
   EXPECT_TRUE(absl::StrContains(first->Stderr(), "partitions revoked"));
 
   auto second = StartCook("0s");
   EXPECT_TRUE(WaitUntil(
-      [&] { return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id}; },
+      [&] {
+        return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id};
+      },
       absl::Seconds(30)))
       << second->Stderr();
 }

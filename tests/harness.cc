@@ -3,22 +3,22 @@
 #include "tests/harness.h"
 
 #include <librdkafka/rdkafka.h>
-
 #include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "kafka/config.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
-#include "absl/time/clock.h"
 
 namespace kitchen::testing {
 
 absl::StatusOr<std::unique_ptr<DevBrokerProcess>> DevBrokerProcess::Start(
     std::vector<std::string> extra_flags) {
-  std::vector<std::string> argv = {Binary("deploy/devbroker/devbroker"), "--port=0"};
+  std::vector<std::string> argv = {Binary("deploy/devbroker/devbroker"),
+                                   "--port=0"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   auto process = Process::Start("devbroker", argv);
   if (!process.ok()) return process.status();
@@ -31,9 +31,9 @@ absl::StatusOr<std::unique_ptr<DevBrokerProcess>> DevBrokerProcess::Start(
   return broker;
 }
 
-absl::StatusOr<std::unique_ptr<Process>> StartService(absl::string_view service,
-                                                      std::vector<std::string> flags,
-                                                      const std::string& bootstrap) {
+absl::StatusOr<std::unique_ptr<Process>> StartService(
+    absl::string_view service, std::vector<std::string> flags,
+    const std::string& bootstrap) {
   std::vector<std::string> argv = {Binary(absl::StrCat(service, "/", service)),
                                    absl::StrCat("--brokers=", bootstrap)};
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -45,7 +45,7 @@ RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
   std::vector<std::string> argv = {Binary("waiter/waiter"),
                                    absl::StrCat("--brokers=", bootstrap)};
   argv.insert(argv.end(), args.begin(), args.end());
-  return Run(argv, absl::Seconds(60), input);
+  return RunToEnd(argv, absl::Seconds(60), input);
 }
 
 absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
@@ -53,7 +53,8 @@ absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), nullptr, 0);
-  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  rd_kafka_t* handle =
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   if (handle == nullptr) {
     rd_kafka_conf_destroy(conf);
     return absl::InternalError(error);
@@ -61,7 +62,8 @@ absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
   int64_t total = 0;
   absl::Status status;
   const rd_kafka_metadata_t* metadata = nullptr;
-  rd_kafka_topic_t* topic_handle = rd_kafka_topic_new(handle, topic.c_str(), nullptr);
+  rd_kafka_topic_t* topic_handle =
+      rd_kafka_topic_new(handle, topic.c_str(), nullptr);
   rd_kafka_resp_err_t got =
       rd_kafka_metadata(handle, 0, topic_handle, &metadata, 10000);
   if (got != RD_KAFKA_RESP_ERR_NO_ERROR || metadata->topic_cnt != 1) {
@@ -70,9 +72,9 @@ absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
     for (int i = 0; i < metadata->topics[0].partition_cnt && status.ok(); ++i) {
       int64_t low = 0;
       int64_t high = 0;
-      got = rd_kafka_query_watermark_offsets(handle, topic.c_str(),
-                                             metadata->topics[0].partitions[i].id,
-                                             &low, &high, 10000);
+      got = rd_kafka_query_watermark_offsets(
+          handle, topic.c_str(), metadata->topics[0].partitions[i].id, &low,
+          &high, 10000);
       if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
         status = absl::UnavailableError(rd_kafka_err2str(got));
       }
@@ -92,11 +94,13 @@ absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
   if (!conf.ok()) return conf.status();
   absl::Status delivered = absl::UnknownError("no delivery report");
   auto producer = kafka::Producer::Create(
-      *std::move(conf), [&](const kafka::Delivery& d) { delivered = d.status; });
+      *std::move(conf),
+      [&](const kafka::Delivery& d) { delivered = d.status; });
   if (!producer.ok()) return producer.status();
   absl::Status sent = (*producer)->Send({topic, key, value, nullptr}, 0);
   if (!sent.ok()) return sent;
-  if (absl::Status flushed = (*producer)->Flush(absl::Seconds(10)); !flushed.ok()) {
+  if (absl::Status flushed = (*producer)->Flush(absl::Seconds(10));
+      !flushed.ok()) {
     return flushed;
   }
   return delivered;
@@ -109,13 +113,14 @@ absl::optional<std::string> Record::header(absl::string_view name) const {
   return absl::nullopt;
 }
 
-std::vector<Record> ReadRecords(const std::string& bootstrap, const std::string& topic,
-                                size_t count, absl::Duration timeout) {
+std::vector<Record> ReadRecords(const std::string& bootstrap,
+                                const std::string& topic, size_t count,
+                                absl::Duration timeout) {
   std::vector<Record> records;
   static int reader = 0;
   absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
-      {bootstrap, {}},
-      kafka::ConsumerDefaults(absl::StrCat("test-reader-", ::getpid(), "-", reader++)));
+      {bootstrap, {}}, kafka::ConsumerDefaults(absl::StrCat(
+                           "test-reader-", ::getpid(), "-", reader++)));
   if (!conf.ok()) return records;
   auto consumer = kafka::Consumer::Create(*std::move(conf), {topic}, nullptr);
   if (!consumer.ok()) return records;
@@ -124,14 +129,15 @@ std::vector<Record> ReadRecords(const std::string& bootstrap, const std::string&
     auto polled = (*consumer)->Poll(100);
     if (polled.ok() && polled->has_value()) {
       const kafka::Message& message = **polled;
-      records.push_back({std::string(message.key()), std::string(message.value()),
-                         message.headers()});
+      records.push_back({std::string(message.key()),
+                         std::string(message.value()), message.headers()});
     }
   }
   return records;
 }
 
-std::vector<std::string> LinesWith(const std::string& text, absl::string_view needle) {
+std::vector<std::string> LinesWith(const std::string& text,
+                                   absl::string_view needle) {
   std::vector<std::string> lines;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (absl::StrContains(line, needle)) lines.emplace_back(line);

@@ -1,12 +1,14 @@
 // File: tests/harness.h
 //
-// What every end-to-end test needs: a real devbroker process on a port it picks, the
-// kitchen's binaries started against it, and a way to look at a topic from outside.
+// What every end-to-end test needs: a real devbroker process on a port it
+// picks, the kitchen's binaries started against it, and a way to look at a
+// topic from outside.
 //
 // Usage:
 //   auto broker = DevBrokerProcess::Start();
-//   auto cook = StartService("cook", {"--prep_time=0"}, (*broker)->bootstrap());
-//   int64_t records = CountRecords((*broker)->bootstrap(), "pizza-order");
+//   auto cook = StartService("cook", {"--prep_time=0"},
+//   (*broker)->bootstrap()); int64_t records =
+//   CountRecords((*broker)->bootstrap(), "pizza-order");
 
 #ifndef KITCHEN_TESTS_HARNESS_H_
 #define KITCHEN_TESTS_HARNESS_H_
@@ -38,19 +40,21 @@ class DevBrokerProcess {
 };
 
 // Starts waiter/cook/manager ("cook" → //cook:cook) with --brokers=`bootstrap`.
-absl::StatusOr<std::unique_ptr<Process>> StartService(absl::string_view service,
-                                                      std::vector<std::string> flags,
-                                                      const std::string& bootstrap);
+absl::StatusOr<std::unique_ptr<Process>> StartService(
+    absl::string_view service, std::vector<std::string> flags,
+    const std::string& bootstrap);
 
 // Runs the waiter to its end with --brokers=`bootstrap` and `args`.
 RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
                     const std::string& input = "");
 
-// The number of records on `topic` (sum of high watermarks over its partitions).
+// The number of records on `topic` (sum of high watermarks over its
+// partitions).
 absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
                                      const std::string& topic);
 
-// Produces one raw record (a poison record, say) and waits for the broker's answer.
+// Produces one raw record (a poison record, say) and waits for the broker's
+// answer.
 absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,
                         const std::string& key, const std::string& value);
 
@@ -62,15 +66,18 @@ struct Record {
   absl::optional<std::string> header(absl::string_view name) const;
 };
 
-// Reads records of `topic` from the start until `count` arrived or `timeout` passed.
+// Reads records of `topic` from the start until `count` arrived or `timeout`
+// passed.
 std::vector<Record> ReadRecords(const std::string& bootstrap,
-                                        const std::string& topic, size_t count,
-                                        absl::Duration timeout);
+                                const std::string& topic, size_t count,
+                                absl::Duration timeout);
 
 // The lines of `text` that contain `needle`.
-std::vector<std::string> LinesWith(const std::string& text, absl::string_view needle);
+std::vector<std::string> LinesWith(const std::string& text,
+                                   absl::string_view needle);
 
-// Waits until `predicate` holds, checking every 50 ms; false if `timeout` passes.
+// Waits until `predicate` holds, checking every 50 ms; false if `timeout`
+// passes.
 bool WaitUntil(const std::function<bool()>& predicate, absl::Duration timeout);
 
 }  // namespace kitchen::testing

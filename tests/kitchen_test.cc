@@ -1,7 +1,8 @@
 // File: tests/kitchen_test.cc
 //
-// The walking skeleton end to end: devbroker, cook and manager as real processes, orders
-// placed with the waiter binary, and what the cook logged and the manager wrote checked.
+// The walking skeleton end to end: devbroker, cook and manager as real
+// processes, orders placed with the waiter binary, and what the cook logged and
+// the manager wrote checked.
 
 #include <signal.h>
 
@@ -16,7 +17,8 @@
 namespace kitchen::testing {
 namespace {
 
-// "order ID: pizza for table T -> pizza-order partition P offset O" → {ID, P, O}.
+// "order ID: pizza for table T -> pizza-order partition P offset O" → {ID, P,
+// O}.
 struct Placed {
   std::string order_id;
   int partition = -1;
@@ -27,7 +29,8 @@ Placed ParseWaiterLine(const std::string& line) {
   Placed placed;
   char id[64] = {0};
   const char* partition = std::strstr(line.c_str(), " partition ");
-  if (std::sscanf(line.c_str(), "order %36s", id) != 1 || partition == nullptr ||
+  if (std::sscanf(line.c_str(), "order %36s", id) != 1 ||
+      partition == nullptr ||
       std::sscanf(partition, " partition %d offset %lld", &placed.partition,
                   &placed.offset) != 2) {
     ADD_FAILURE() << "unexpected waiter output: " << line;
@@ -51,13 +54,14 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
   auto manager = StartService("manager", {"--ledger=" + ledger}, bootstrap);
   ASSERT_TRUE(manager.ok()) << manager.status();
 
-  // Two orders for one table: same partition, consecutive offsets (the workshop's
-  // first check); a third for another table.
+  // Two orders for one table: same partition, consecutive offsets (the
+  // workshop's first check); a third for another table.
   std::vector<Placed> placed;
   for (const std::vector<std::string>& order :
-       std::vector<std::vector<std::string>>{{"--pizza=margherita", "--table=17"},
-                                             {"--pizza=diavola", "--table=17"},
-                                             {"marinara", "4"}}) {
+       std::vector<std::vector<std::string>>{
+           {"--pizza=margherita", "--table=17"},
+           {"--pizza=diavola", "--table=17"},
+           {"marinara", "4"}}) {
     RunResult waiter = RunWaiter(bootstrap, order);
     ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
     placed.push_back(ParseWaiterLine(waiter.out));
@@ -71,23 +75,26 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
     EXPECT_TRUE(WaitUntil(
         [&] { return absl::StrContains((*cook)->Stderr(), order.order_id); },
         absl::Seconds(30)))
-        << "cook never logged " << order.order_id << ":\n" << (*cook)->Stderr();
+        << "cook never logged " << order.order_id << ":\n"
+        << (*cook)->Stderr();
     EXPECT_TRUE(WaitUntil(
         [&] { return absl::StrContains(ReadFile(ledger), order.order_id); },
         absl::Seconds(30)))
-        << "ledger never got " << order.order_id << ":\n" << (*manager)->Stderr();
+        << "ledger never got " << order.order_id << ":\n"
+        << (*manager)->Stderr();
   }
   // The cook's line names pizza, table, order id, partition and offset.
   EXPECT_TRUE(absl::StrContains(
-      (*cook)->Stderr(),
-      absl::StrCat("cooking margherita for table 17 (order ", placed[0].order_id,
-                   ", pizza-order/", placed[0].partition, "@0")))
+      (*cook)->Stderr(), absl::StrCat("cooking margherita for table 17 (order ",
+                                      placed[0].order_id, ", pizza-order/",
+                                      placed[0].partition, "@0")))
       << (*cook)->Stderr();
   // The ledger holds each order exactly once, with its position.
   std::string book = ReadFile(ledger);
   for (const Placed& order : placed) {
     std::vector<std::string> lines;
-    for (absl::string_view line : absl::StrSplit(book, '\n', absl::SkipEmpty())) {
+    for (absl::string_view line :
+         absl::StrSplit(book, '\n', absl::SkipEmpty())) {
       if (absl::StrContains(line, order.order_id)) lines.emplace_back(line);
     }
     ASSERT_EQ(lines.size(), 1u) << book;
@@ -100,7 +107,8 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
   // Both stop cleanly on SIGTERM.
   (*cook)->Signal(SIGTERM);
   (*manager)->Signal(SIGTERM);
-  EXPECT_EQ((*cook)->Wait(absl::Seconds(30)).value_or(-1), 0) << (*cook)->Stderr();
+  EXPECT_EQ((*cook)->Wait(absl::Seconds(30)).value_or(-1), 0)
+      << (*cook)->Stderr();
   EXPECT_EQ((*manager)->Wait(absl::Seconds(30)).value_or(-1), 0)
       << (*manager)->Stderr();
 }
@@ -108,10 +116,13 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
 TEST(KitchenTest, BadOrderIsRefusedAndNothingIsPublished) {
   auto broker = DevBrokerProcess::Start();
   ASSERT_TRUE(broker.ok()) << broker.status();
-  RunResult waiter = RunWaiter((*broker)->bootstrap(), {"--pizza=margarita", "--table=3"});
+  RunResult waiter =
+      RunWaiter((*broker)->bootstrap(), {"--pizza=margarita", "--table=3"});
   EXPECT_EQ(waiter.exit_status, 1);
-  EXPECT_TRUE(absl::StrContains(waiter.err, "did you mean margherita?")) << waiter.err;
-  EXPECT_EQ(CountRecords((*broker)->bootstrap(), "pizza-order").value_or(-1), 0);
+  EXPECT_TRUE(absl::StrContains(waiter.err, "did you mean margherita?"))
+      << waiter.err;
+  EXPECT_EQ(CountRecords((*broker)->bootstrap(), "pizza-order").value_or(-1),
+            0);
 }
 
 }  // namespace

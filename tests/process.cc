@@ -29,8 +29,8 @@ std::string Binary(absl::string_view workspace_path) {
 std::string TempPath(absl::string_view name) {
   static std::atomic<int> counter{0};
   const char* directory = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(directory != nullptr ? directory : "/tmp", "/", counter++, "-",
-                      name);
+  return absl::StrCat(directory != nullptr ? directory : "/tmp", "/", counter++,
+                      "-", name);
 }
 
 std::string ReadFile(const std::string& path) {
@@ -92,7 +92,8 @@ bool Process::running() {
   pid_t done = ::waitpid(pid_, &status, WNOHANG);
   if (done == pid_) {
     reaped_ = true;
-    exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit_status_ =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return false;
   }
   return true;
@@ -111,7 +112,8 @@ absl::StatusOr<int> Process::Wait(absl::Duration timeout) {
   return exit_status_;
 }
 
-bool Process::WaitForStderr(absl::string_view text, absl::Duration timeout) const {
+bool Process::WaitForStderr(absl::string_view text,
+                            absl::Duration timeout) const {
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (absl::StrContains(Stderr(), text)) return true;
@@ -120,7 +122,8 @@ bool Process::WaitForStderr(absl::string_view text, absl::Duration timeout) cons
   return absl::StrContains(Stderr(), text);
 }
 
-absl::StatusOr<std::string> Process::WaitForStdoutLine(absl::Duration timeout) const {
+absl::StatusOr<std::string> Process::WaitForStdoutLine(
+    absl::Duration timeout) const {
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::string out = Stdout();
@@ -128,19 +131,19 @@ absl::StatusOr<std::string> Process::WaitForStdoutLine(absl::Duration timeout) c
     if (newline != std::string::npos) return out.substr(0, newline);
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError(
-      absl::StrCat("no line on standard output within ", absl::FormatDuration(timeout),
-                   "; standard error:\n", Stderr()));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no line on standard output within ", absl::FormatDuration(timeout),
+      "; standard error:\n", Stderr()));
 }
 
-RunResult Run(std::vector<std::string> argv, absl::Duration timeout,
-              const std::string& input, const Process::Environment& environment) {
+RunResult RunToEnd(std::vector<std::string> argv, absl::Duration timeout,
+                   const std::string& input,
+                   const Process::Environment& environment) {
   RunResult result;
   std::string input_path = TempPath("input");
-  {
-    std::ofstream(input_path) << input;
-  }
-  auto process = Process::Start("run", std::move(argv), environment, input_path);
+  { std::ofstream(input_path) << input; }
+  auto process =
+      Process::Start("run", std::move(argv), environment, input_path);
   if (!process.ok()) {
     result.err = std::string(process.status().message());
     return result;

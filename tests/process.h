@@ -1,14 +1,17 @@
 // File: tests/process.h
 //
 // Real processes for end-to-end tests. A Process runs a kitchen binary with its
-// standard output and error captured to files under the test's temporary folder, and is
-// always stopped: its destructor sends SIGTERM, then SIGKILL if it lingers, and the
-// child is killed by the kernel if the test process itself dies (PR_SET_PDEATHSIG).
+// standard output and error captured to files under the test's temporary
+// folder, and is always stopped: its destructor sends SIGTERM, then SIGKILL if
+// it lingers, and the child is killed by the kernel if the test process itself
+// dies (PR_SET_PDEATHSIG).
 //
 // Usage:
-//   auto broker = Process::Start("devbroker", {Binary("deploy/devbroker/devbroker"),
+//   auto broker = Process::Start("devbroker",
+//   {Binary("deploy/devbroker/devbroker"),
 //                                              "--port", "0"});
-//   std::string address = (*broker)->WaitForStdoutLine(absl::Seconds(10)).value();
+//   std::string address =
+//   (*broker)->WaitForStdoutLine(absl::Seconds(10)).value();
 
 #ifndef KITCHEN_TESTS_PROCESS_H_
 #define KITCHEN_TESTS_PROCESS_H_
@@ -38,8 +41,9 @@ class Process {
  public:
   using Environment = std::vector<std::pair<std::string, std::string>>;
 
-  // Starts argv[0] with `argv`; `name` names its log files. `environment` is added to
-  // the test's own environment; standard input comes from `stdin_path`.
+  // Starts argv[0] with `argv`; `name` names its log files. `environment` is
+  // added to the test's own environment; standard input comes from
+  // `stdin_path`.
   static absl::StatusOr<std::unique_ptr<Process>> Start(
       absl::string_view name, std::vector<std::string> argv,
       const Environment& environment = {},
@@ -51,8 +55,8 @@ class Process {
 
   pid_t pid() const { return pid_; }
   void Signal(int signal);
-  // Waits for the process to end: its exit status, or 128 + signal if a signal ended
-  // it. DeadlineExceeded if it is still running after `timeout`.
+  // Waits for the process to end: its exit status, or 128 + signal if a signal
+  // ended it. DeadlineExceeded if it is still running after `timeout`.
   absl::StatusOr<int> Wait(absl::Duration timeout);
   bool running();
 
@@ -82,10 +86,11 @@ struct RunResult {
   std::string err;
 };
 
-// Runs a command to its end (killed after `timeout`), with standard input from `input`.
-RunResult Run(std::vector<std::string> argv, absl::Duration timeout,
-              const std::string& input = "",
-              const Process::Environment& environment = {});
+// Runs a command to its end (killed after `timeout`), with standard input from
+// `input`.
+RunResult RunToEnd(std::vector<std::string> argv, absl::Duration timeout,
+                   const std::string& input = "",
+                   const Process::Environment& environment = {});
 
 }  // namespace kitchen::testing
 

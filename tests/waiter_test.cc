@@ -1,7 +1,8 @@
 // File: tests/waiter_test.cc
 //
-// The waiter binary against a real devbroker: each way of placing orders, each kind of
-// bad input (nothing may reach the topic), a broker that is down, and stop signals.
+// The waiter binary against a real devbroker: each way of placing orders, each
+// kind of bad input (nothing may reach the topic), a broker that is down, and
+// stop signals.
 
 #include <signal.h>
 
@@ -28,7 +29,9 @@ class WaiterTest : public ::testing::Test {
   }
 
   const std::string& bootstrap() { return broker_->bootstrap(); }
-  int64_t Orders() { return CountRecords(bootstrap(), "pizza-order").value_or(-1); }
+  int64_t Orders() {
+    return CountRecords(bootstrap(), "pizza-order").value_or(-1);
+  }
 
   std::string WriteFile(absl::string_view name, absl::string_view text) {
     std::string path = TempPath(name);
@@ -48,13 +51,17 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
       {{"--pizza=margarita", "--table=3"}, "did you mean margherita?"},
       {{"--pizza=margherita"}, "missing table"},
       {{"--table=3"}, "missing pizza"},
-      {{"--pizza=margherita", "--table=seven"}, "table \"seven\" is not a number"},
+      {{"--pizza=margherita", "--table=seven"},
+       "table \"seven\" is not a number"},
       {{"--pizza=margherita", "--table=0"}, "table 0 is out of range 1-100"},
       {{"--pizza=margherita", "--table=-2"}, "table -2 is out of range 1-100"},
-      {{"--pizza=margherita", "--table=101"}, "table 101 is out of range 1-100"},
+      {{"--pizza=margherita", "--table=101"},
+       "table 101 is out of range 1-100"},
       {{"margherita"}, "missing table"},
-      {{"--pizza=margherita", "--tabel=3"}, "Unknown command line flag 'tabel'"},
-      {{"--file=/nonexistent/orders.txt"}, "cannot read /nonexistent/orders.txt"},
+      {{"--pizza=margherita", "--tabel=3"},
+       "Unknown command line flag 'tabel'"},
+      {{"--file=/nonexistent/orders.txt"},
+       "cannot read /nonexistent/orders.txt"},
       {{"--menu_file=/nonexistent/menu.txt", "margherita", "3"},
        "cannot read menu /nonexistent/menu.txt"},
       {{"-X", "acks=most", "margherita", "3"}, "acks=most"},
@@ -63,7 +70,8 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
   };
   for (const Case& c : cases) {
     RunResult waiter = RunWaiter(bootstrap(), c.args);
-    EXPECT_EQ(waiter.exit_status, 1) << absl::StrJoin(c.args, " ") << "\n" << waiter.err;
+    EXPECT_EQ(waiter.exit_status, 1) << absl::StrJoin(c.args, " ") << "\n"
+                                     << waiter.err;
     EXPECT_TRUE(absl::StrContains(waiter.err, c.message))
         << absl::StrJoin(c.args, " ") << ": " << waiter.err;
     EXPECT_EQ(waiter.out, "");
@@ -72,24 +80,29 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
 }
 
 TEST_F(WaiterTest, FileModeSkipsBadLinesWithTheirNumbers) {
-  std::string path = WriteFile("orders.txt",
-                               "# lunch\nmargherita 3\n\ndiavola 0\nmarinara 5 # window\n"
-                               "sushi 4\nquattro formaggi 12");
+  std::string path =
+      WriteFile("orders.txt",
+                "# lunch\nmargherita 3\n\ndiavola 0\nmarinara 5 # window\n"
+                "sushi 4\nquattro formaggi 12");
   RunResult waiter = RunWaiter(bootstrap(), {"--file=" + path});
   EXPECT_EQ(waiter.exit_status, 3) << waiter.err;
-  EXPECT_TRUE(absl::StrContains(waiter.err, ":4: table 0 is out of range")) << waiter.err;
+  EXPECT_TRUE(absl::StrContains(waiter.err, ":4: table 0 is out of range"))
+      << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, ":6: \"sushi\" is not on the menu"))
       << waiter.err;
-  EXPECT_TRUE(absl::StrContains(waiter.err, "3 sent, 3 acknowledged, 0 failed, 2 skipped"))
+  EXPECT_TRUE(absl::StrContains(waiter.err,
+                                "3 sent, 3 acknowledged, 0 failed, 2 skipped"))
       << waiter.err;
-  std::vector<std::string> lines = absl::StrSplit(waiter.out, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(waiter.out, '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), 3u) << waiter.out;
   EXPECT_TRUE(absl::StrContains(waiter.out, "quattro formaggi for table 12"));
   EXPECT_EQ(Orders(), 3);
 }
 
 TEST_F(WaiterTest, StrictFileWithABadLineSendsNothing) {
-  std::string path = WriteFile("strict.txt", "margherita 3\ndiavola x\nmarinara 5\n");
+  std::string path =
+      WriteFile("strict.txt", "margherita 3\ndiavola x\nmarinara 5\n");
   RunResult waiter = RunWaiter(bootstrap(), {"--file=" + path, "--strict"});
   EXPECT_EQ(waiter.exit_status, 1) << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, ":2: table \"x\" is not a number"))
@@ -100,7 +113,8 @@ TEST_F(WaiterTest, StrictFileWithABadLineSendsNothing) {
 TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
   RunResult waiter = RunWaiter(bootstrap(), {}, "calzone 8\nromana 8\n");
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
-  std::vector<std::string> lines = absl::StrSplit(waiter.out, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines =
+      absl::StrSplit(waiter.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u) << waiter.out;
   // One table, one partition, in the order placed.
   EXPECT_TRUE(absl::StrContains(lines[0], "calzone for table 8"));
@@ -112,10 +126,12 @@ TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
 TEST_F(WaiterTest, LoadModePlacesCountOrdersAndSummarizes) {
   RunResult waiter = RunWaiter(bootstrap(), {"--count=3000", "--seed=7"});
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
-  EXPECT_TRUE(absl::StrContains(waiter.out, "3000 sent, 3000 acknowledged, 0 failed"))
+  EXPECT_TRUE(
+      absl::StrContains(waiter.out, "3000 sent, 3000 acknowledged, 0 failed"))
       << waiter.out;
   EXPECT_TRUE(absl::StrContains(waiter.out, "p99")) << waiter.out;
-  EXPECT_FALSE(absl::StrContains(waiter.err, "\r")) << "no progress noise off a terminal";
+  EXPECT_FALSE(absl::StrContains(waiter.err, "\r"))
+      << "no progress noise off a terminal";
   EXPECT_EQ(Orders(), 3000);
 }
 
@@ -123,7 +139,8 @@ TEST_F(WaiterTest, BrokerDownFailsWithinTheDeliveryTimeout) {
   std::string address = bootstrap();
   broker_.reset();  // Stops the devbroker.
   absl::Time start = absl::Now();
-  RunResult waiter = RunWaiter(address, {"--delivery_timeout=2s", "margherita", "3"});
+  RunResult waiter =
+      RunWaiter(address, {"--delivery_timeout=2s", "margherita", "3"});
   absl::Duration took = absl::Now() - start;
   EXPECT_EQ(waiter.exit_status, 2) << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, "NOT placed")) << waiter.err;
@@ -132,9 +149,9 @@ TEST_F(WaiterTest, BrokerDownFailsWithinTheDeliveryTimeout) {
 }
 
 TEST_F(WaiterTest, BrokersFromTheEnvironment) {
-  RunResult waiter = testing::Run({Binary("waiter/waiter"), "margherita", "3"},
-                                  absl::Seconds(30),
-                                  "", {{"KAFKA_BOOTSTRAP_SERVERS", bootstrap()}});
+  RunResult waiter =
+      RunToEnd({Binary("waiter/waiter"), "margherita", "3"}, absl::Seconds(30),
+               "", {{"KAFKA_BOOTSTRAP_SERVERS", bootstrap()}});
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
   EXPECT_EQ(Orders(), 1);
 }
@@ -146,11 +163,13 @@ TEST_F(WaiterTest, SigintInLoadModeStopsAndReportsWhatWasAcknowledged) {
   ASSERT_TRUE(waiter.ok());
   absl::SleepFor(absl::Seconds(2));
   (*waiter)->Signal(SIGINT);
-  EXPECT_EQ((*waiter)->Wait(absl::Seconds(15)).value_or(-1), 0) << (*waiter)->Stderr();
+  EXPECT_EQ((*waiter)->Wait(absl::Seconds(15)).value_or(-1), 0)
+      << (*waiter)->Stderr();
   std::string out = (*waiter)->Stdout();
   int64_t sent = -1;
   int64_t acknowledged = -1;
-  ASSERT_EQ(std::sscanf(out.c_str(), "%ld sent, %ld acknowledged", &sent, &acknowledged),
+  ASSERT_EQ(std::sscanf(out.c_str(), "%ld sent, %ld acknowledged", &sent,
+                        &acknowledged),
             2)
       << out;
   EXPECT_GT(sent, 0);

@@ -25,7 +25,8 @@ absl::optional<std::string> LineReader::Next(absl::Notification& stop) {
     }
     if (stop.HasBeenNotified()) return absl::nullopt;
     pollfd ready = {fd_, POLLIN, 0};
-    if (::poll(&ready, 1, 100) == 0) continue;  // Nothing yet: look at `stop` again.
+    if (::poll(&ready, 1, 100) == 0)
+      continue;  // Nothing yet: look at `stop` again.
     char chunk[1 << 16];
     ssize_t got = ::read(fd_, chunk, sizeof(chunk));
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;

@@ -1,8 +1,8 @@
 // File: waiter/line_reader.h
 //
-// Reads lines from a file descriptor (an order file, a pipe, a terminal) without ever
-// blocking for long, so that the waiter notices SIGINT/SIGTERM while a person is not
-// typing.
+// Reads lines from a file descriptor (an order file, a pipe, a terminal)
+// without ever blocking for long, so that the waiter notices SIGINT/SIGTERM
+// while a person is not typing.
 //
 // Usage:
 //   LineReader reader(STDIN_FILENO);
@@ -23,8 +23,8 @@ class LineReader {
  public:
   explicit LineReader(int fd) : fd_(fd) {}
 
-  // The next line without its newline; nullopt at the end of input, on `stop`, or on a
-  // read error (then status() says which).
+  // The next line without its newline; nullopt at the end of input, on `stop`,
+  // or on a read error (then status() says which).
   absl::optional<std::string> Next(absl::Notification& stop);
 
   const absl::Status& status() const { return status_; }

@@ -15,8 +15,8 @@ namespace {
 
 void ShowProgress(const OrderDesk& desk, int64_t count) {
   const Tally& tally = desk.tally();
-  absl::FPrintF(stderr, "\r  sent %d/%d, acknowledged %d, failed %d   ", tally.sent,
-                count, tally.acknowledged, tally.failed);
+  absl::FPrintF(stderr, "\r  sent %d/%d, acknowledged %d, failed %d   ",
+                tally.sent, count, tally.acknowledged, tally.failed);
 }
 
 }  // namespace
@@ -31,9 +31,10 @@ void RunLoad(OrderDesk& desk, const Menu& menu, const TableRange& range,
 
   for (int64_t i = 0; i < options.count && !stop.HasBeenNotified(); ++i) {
     if (options.rate > 0) {
-      // Pace against the start, not the previous order, so that small delays do not
-      // add up to a lower rate.
-      absl::Time due = start + absl::Seconds(static_cast<double>(i) / options.rate);
+      // Pace against the start, not the previous order, so that small delays do
+      // not add up to a lower rate.
+      absl::Time due =
+          start + absl::Seconds(static_cast<double>(i) / options.rate);
       while (absl::Now() < due) {
         int64_t wait_ms = absl::ToInt64Milliseconds(due - absl::Now());
         if (wait_ms > 1) {

@@ -1,8 +1,9 @@
 // File: waiter/load.h
 //
-// Load mode: `waiter --count N [--rate R] [--seed S]` places N orders with pizzas and
-// tables drawn from the menu and table range, as fast as the producer takes them or
-// paced at R per second. The same seed gives the same orders (ids and times differ).
+// Load mode: `waiter --count N [--rate R] [--seed S]` places N orders with
+// pizzas and tables drawn from the menu and table range, as fast as the
+// producer takes them or paced at R per second. The same seed gives the same
+// orders (ids and times differ).
 //
 // Usage:
 //   LoadOptions options{.count = 200000, .rate = 0, .seed = 42};
@@ -22,13 +23,13 @@ namespace kitchen::waiter {
 
 struct LoadOptions {
   int64_t count = 0;
-  double rate = 0;     // Orders per second; 0: as fast as possible.
+  double rate = 0;  // Orders per second; 0: as fast as possible.
   uint64_t seed = 0;
   bool progress = false;  // A progress line on standard error (for terminals).
 };
 
-// Places the orders, stopping early if `stop` is notified. Does not wait for the last
-// answers: call desk.Finish() after.
+// Places the orders, stopping early if `stop` is notified. Does not wait for
+// the last answers: call desk.Finish() after.
 void RunLoad(OrderDesk& desk, const Menu& menu, const TableRange& range,
              const LoadOptions& options, absl::Notification& stop);
 

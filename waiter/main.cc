@@ -1,8 +1,9 @@
 // File: waiter/main.cc
 //
-// waiter: places pizza orders on the Kafka topic pizza-order. Flags, the choice of
-// mode (one order, lines from a file or standard input, load), and exit statuses here;
-// checking is order_form.h, sending order_desk.h, load mode load.h.
+// waiter: places pizza orders on the Kafka topic pizza-order. Flags, the choice
+// of mode (one order, lines from a file or standard input, load), and exit
+// statuses here; checking is order_form.h, sending order_desk.h, load mode
+// load.h.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -29,28 +30,34 @@
 ABSL_FLAG(std::string, pizza, "", "The pizza to order, from the menu.");
 ABSL_FLAG(std::string, table, "",
           "The table ordering it, a number from --min_table to --max_table.");
-ABSL_FLAG(std::string, file, "",
-          "Place the orders in this file, one `PIZZA TABLE` per line ('#' comments, "
-          "blank lines ignored); '-' for standard input.");
-ABSL_FLAG(bool, strict, false,
-          "With --file or standard input: stop at the first bad line instead of "
-          "skipping it. For a file, nothing is sent if any line is bad.");
-ABSL_FLAG(int64_t, count, 0,
-          "Load mode: place this many orders, pizzas and tables drawn at random.");
-ABSL_FLAG(double, rate, 0, "Load mode: orders per second (0: as fast as possible).");
+ABSL_FLAG(
+    std::string, file, "",
+    "Place the orders in this file, one `PIZZA TABLE` per line ('#' comments, "
+    "blank lines ignored); '-' for standard input.");
+ABSL_FLAG(
+    bool, strict, false,
+    "With --file or standard input: stop at the first bad line instead of "
+    "skipping it. For a file, nothing is sent if any line is bad.");
+ABSL_FLAG(
+    int64_t, count, 0,
+    "Load mode: place this many orders, pizzas and tables drawn at random.");
+ABSL_FLAG(double, rate, 0,
+          "Load mode: orders per second (0: as fast as possible).");
 ABSL_FLAG(uint64_t, seed, 0,
           "Load mode: random seed, so a run can be repeated (0: a random seed, "
           "printed).");
 ABSL_FLAG(bool, menu, false, "List the menu and exit.");
 ABSL_FLAG(std::string, menu_file, "",
-          "A menu file (one pizza per line, '#' comments) replacing the built-in menu. "
+          "A menu file (one pizza per line, '#' comments) replacing the "
+          "built-in menu. "
           "Environment: MENU_FILE.");
 ABSL_FLAG(int, min_table, 1, "Lowest table number. Environment: MIN_TABLE.");
 ABSL_FLAG(int, max_table, 100, "Highest table number. Environment: MAX_TABLE.");
 ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
           "Topic to place orders on. Environment: TOPIC.");
 ABSL_FLAG(absl::Duration, delivery_timeout, absl::Seconds(10),
-          "How long to wait for the broker to acknowledge an order before reporting it "
+          "How long to wait for the broker to acknowledge an order before "
+          "reporting it "
           "not placed (e.g. 10s, 500ms). Environment: DELIVERY_TIMEOUT.");
 
 namespace {
@@ -95,11 +102,11 @@ int ExitStatus(const kitchen::waiter::Tally& tally) {
   return kitchen::cli::kExitOk;
 }
 
-// Places the orders read from `fd` line by line. A regular file is checked whole first,
-// so that --strict sends nothing from a file with a bad line.
+// Places the orders read from `fd` line by line. A regular file is checked
+// whole first, so that --strict sends nothing from a file with a bad line.
 int PlaceLines(int fd, const std::string& source, const Menu& menu,
-               const TableRange& range, OrderDesk& desk, absl::Notification& stop,
-               absl::Duration delivery_timeout) {
+               const TableRange& range, OrderDesk& desk,
+               absl::Notification& stop, absl::Duration delivery_timeout) {
   const bool interactive = ::isatty(fd);
   const bool strict = absl::GetFlag(FLAGS_strict);
   struct stat info {};
@@ -108,7 +115,8 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
   LineReader reader(fd);
   std::vector<std::string> lines;
   if (regular_file) {
-    while (absl::optional<std::string> line = reader.Next(stop)) lines.push_back(*line);
+    while (absl::optional<std::string> line = reader.Next(stop))
+      lines.push_back(*line);
     if (!reader.status().ok()) return UsageError(reader.status().message());
     if (strict) {
       for (size_t i = 0; i < lines.size(); ++i) {
@@ -129,7 +137,8 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
       std::fflush(stderr);
     }
     if (regular_file) {
-      if (line_number >= lines.size() || stop.HasBeenNotified()) return absl::nullopt;
+      if (line_number >= lines.size() || stop.HasBeenNotified())
+        return absl::nullopt;
       return lines[line_number];
     }
     return reader.Next(stop);
@@ -138,9 +147,9 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
     ++line_number;
     auto order = kitchen::waiter::ParseOrderLine(*line, menu, range);
     if (!order.ok()) {
-      kitchen::logging::Error("%s:%d: %s%s", source, line_number,
-                              order.status().message(),
-                              strict ? " (--strict: stopping)" : "; line skipped");
+      kitchen::logging::Error(
+          "%s:%d: %s%s", source, line_number, order.status().message(),
+          strict ? " (--strict: stopping)" : "; line skipped");
       desk.Skip();
       if (strict) break;
       continue;
@@ -158,7 +167,8 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
     }
   }
   if (interactive) std::fputs("\n", stderr);
-  if (!reader.status().ok()) kitchen::logging::Error("%s", reader.status().message());
+  if (!reader.status().ok())
+    kitchen::logging::Error("%s", reader.status().message());
   desk.Finish(delivery_timeout + absl::Seconds(2));
   kitchen::logging::Info("%s", kitchen::waiter::FormatSummary(desk.tally()));
   if (strict && desk.tally().skipped > 0) return kitchen::cli::kExitUsage;
@@ -170,13 +180,14 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
 int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("waiter");
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
-  absl::StatusOr<kitchen::cli::ParsedCommandLine> args = kitchen::cli::ParseCommandLine(
-      argc, argv, kUsage,
-      {{"menu_file", "MENU_FILE"},
-       {"min_table", "MIN_TABLE"},
-       {"max_table", "MAX_TABLE"},
-       {"topic", "TOPIC"},
-       {"delivery_timeout", "DELIVERY_TIMEOUT"}});
+  absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
+      kitchen::cli::ParseCommandLine(
+          argc, argv, kUsage,
+          {{"menu_file", "MENU_FILE"},
+           {"min_table", "MIN_TABLE"},
+           {"max_table", "MAX_TABLE"},
+           {"topic", "TOPIC"},
+           {"delivery_timeout", "DELIVERY_TIMEOUT"}});
   if (!args.ok()) return UsageError(args.status().message());
 
   Menu menu = Menu::Default();
@@ -186,10 +197,12 @@ int main(int argc, char** argv) {
     menu = *std::move(from_file);
   }
   if (absl::GetFlag(FLAGS_menu)) {
-    for (const std::string& pizza : menu.pizzas()) std::printf("%s\n", pizza.c_str());
+    for (const std::string& pizza : menu.pizzas())
+      std::printf("%s\n", pizza.c_str());
     return kitchen::cli::kExitOk;
   }
-  const TableRange range{absl::GetFlag(FLAGS_min_table), absl::GetFlag(FLAGS_max_table)};
+  const TableRange range{absl::GetFlag(FLAGS_min_table),
+                         absl::GetFlag(FLAGS_max_table)};
   if (range.min < 1 || range.max < range.min) {
     return UsageError(absl::StrCat("table range ", range.min, "-", range.max,
                                    " is empty or not positive"));
@@ -203,14 +216,17 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional(args->positional.begin() + 1,
                                       args->positional.end());
   const bool single = !absl::GetFlag(FLAGS_pizza).empty() ||
-                      !absl::GetFlag(FLAGS_table).empty() || !positional.empty();
+                      !absl::GetFlag(FLAGS_table).empty() ||
+                      !positional.empty();
   const std::string file = absl::GetFlag(FLAGS_file);
   const int64_t count = absl::GetFlag(FLAGS_count);
   if (count < 0) return UsageError("--count must not be negative");
-  if (absl::GetFlag(FLAGS_rate) < 0) return UsageError("--rate must not be negative");
+  if (absl::GetFlag(FLAGS_rate) < 0)
+    return UsageError("--rate must not be negative");
   if (int(single) + int(!file.empty()) + int(count > 0) > 1) {
-    return UsageError("give one of: an order (--pizza/--table or PIZZA TABLE), --file, "
-                      "--count");
+    return UsageError(
+        "give one of: an order (--pizza/--table or PIZZA TABLE), --file, "
+        "--count");
   }
 
   // Everything the person typed is checked before anything connects.
@@ -220,14 +236,17 @@ int main(int argc, char** argv) {
     std::string table = absl::GetFlag(FLAGS_table);
     if (!positional.empty()) {
       if (!pizza.empty() || !table.empty()) {
-        return UsageError("give the order either as --pizza/--table or as PIZZA TABLE");
+        return UsageError(
+            "give the order either as --pizza/--table or as PIZZA TABLE");
       }
-      if (positional.size() < 2) return UsageError("missing table: waiter PIZZA TABLE");
+      if (positional.size() < 2)
+        return UsageError("missing table: waiter PIZZA TABLE");
       table = positional.back();
       positional.pop_back();
       pizza = absl::StrJoin(positional, " ");
     }
-    absl::StatusOr<OrderRequest> order = kitchen::waiter::CheckOrder(pizza, table, menu, range);
+    absl::StatusOr<OrderRequest> order =
+        kitchen::waiter::CheckOrder(pizza, table, menu, range);
     if (!order.ok()) return UsageError(order.status().message());
     single_order = *std::move(order);
   }
@@ -236,8 +255,9 @@ int main(int argc, char** argv) {
   if (!file.empty() && file != "-") {
     input_fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (input_fd < 0) {
-      return UsageError(absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", file))
-                            .message());
+      return UsageError(
+          absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", file))
+              .message());
     }
     source = file;
   }
@@ -245,8 +265,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
       kitchen::cli::KafkaClientConfig(args->kafka_properties);
   if (!kafka.ok()) return UsageError(kafka.status().message());
-  auto desk = OrderDesk::Create(*kafka, absl::GetFlag(FLAGS_topic), delivery_timeout,
-                                count > 0 ? nullptr : stdout);
+  auto desk = OrderDesk::Create(*kafka, absl::GetFlag(FLAGS_topic),
+                                delivery_timeout, count > 0 ? nullptr : stdout);
   if (!desk.ok()) return UsageError(desk.status().message());
   absl::Notification& stop = stop_signal.stop();
 
@@ -265,13 +285,15 @@ int main(int argc, char** argv) {
     load.seed = absl::GetFlag(FLAGS_seed);
     if (load.seed == 0) load.seed = std::random_device()();
     load.progress = ::isatty(STDERR_FILENO);
-    kitchen::logging::Info("load: %d orders%s, seed %d", count,
-                           load.rate > 0 ? absl::StrCat(" at ", load.rate, "/s") : "",
-                           load.seed);
+    kitchen::logging::Info(
+        "load: %d orders%s, seed %d", count,
+        load.rate > 0 ? absl::StrCat(" at ", load.rate, "/s") : "", load.seed);
     kitchen::waiter::RunLoad(**desk, menu, range, load, stop);
     (*desk)->Finish(delivery_timeout + absl::Seconds(2));
-    std::printf("%s\n", kitchen::waiter::FormatSummary((*desk)->tally()).c_str());
+    std::printf("%s\n",
+                kitchen::waiter::FormatSummary((*desk)->tally()).c_str());
     return ExitStatus((*desk)->tally());
   }
-  return PlaceLines(input_fd, source, menu, range, **desk, stop, delivery_timeout);
+  return PlaceLines(input_fd, source, menu, range, **desk, stop,
+                    delivery_timeout);
 }

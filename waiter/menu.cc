@@ -27,7 +27,8 @@ Menu Menu::Default() {
                "bufalina"});
 }
 
-absl::StatusOr<Menu> Menu::Parse(absl::string_view text, absl::string_view source) {
+absl::StatusOr<Menu> Menu::Parse(absl::string_view text,
+                                 absl::string_view source) {
   std::vector<std::string> pizzas;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
@@ -41,7 +42,8 @@ absl::StatusOr<Menu> Menu::Parse(absl::string_view text, absl::string_view sourc
     pizzas.push_back(std::move(name));
   }
   if (pizzas.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": the menu is empty"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": the menu is empty"));
   }
   return Menu(std::move(pizzas));
 }
@@ -72,7 +74,8 @@ absl::StatusOr<std::string> Menu::Find(absl::string_view pizza) const {
   std::string message = absl::StrCat("\"", pizza, "\" is not on the menu");
   // Only suggest what is plausibly a typo, not any pizza at all.
   if (closest != nullptr &&
-      closest_distance <= std::max<int>(2, static_cast<int>(wanted.size()) / 3)) {
+      closest_distance <=
+          std::max<int>(2, static_cast<int>(wanted.size()) / 3)) {
     absl::StrAppend(&message, "; did you mean ", *closest, "?");
   } else {
     absl::StrAppend(&message, " (waiter --menu lists it)");
@@ -88,7 +91,8 @@ int EditDistance(absl::string_view a, absl::string_view b) {
     current[0] = static_cast<int>(i);
     for (size_t j = 1; j <= b.size(); ++j) {
       int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
+      current[j] =
+          std::min({previous[j] + 1, current[j - 1] + 1, substitution});
     }
     std::swap(previous, current);
   }

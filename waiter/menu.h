@@ -1,14 +1,14 @@
 // File: waiter/menu.h
 //
-// The restaurant's menu: the pizzas a waiter accepts. A default menu of real pizzas is
-// built in; a file (one pizza per line, '#' comments) replaces it. Names match without
-// regard to case or surrounding spaces, and an unknown name gets the closest one
-// suggested.
+// The restaurant's menu: the pizzas a waiter accepts. A default menu of real
+// pizzas is built in; a file (one pizza per line, '#' comments) replaces it.
+// Names match without regard to case or surrounding spaces, and an unknown name
+// gets the closest one suggested.
 //
 // Usage:
 //   Menu menu = Menu::Default();
-//   absl::StatusOr<std::string> pizza = menu.Find("Margherita");   // "margherita"
-//   menu.Find("margarita").status().message();
+//   absl::StatusOr<std::string> pizza = menu.Find("Margherita");   //
+//   "margherita" menu.Find("margarita").status().message();
 //     // "margarita is not on the menu; did you mean margherita?"
 
 #ifndef KITCHEN_WAITER_MENU_H_
@@ -25,8 +25,10 @@ namespace kitchen::waiter {
 class Menu {
  public:
   static Menu Default();
-  // Parses a menu file's text; `source` names it in errors. An empty menu is an error.
-  static absl::StatusOr<Menu> Parse(absl::string_view text, absl::string_view source);
+  // Parses a menu file's text; `source` names it in errors. An empty menu is an
+  // error.
+  static absl::StatusOr<Menu> Parse(absl::string_view text,
+                                    absl::string_view source);
   static absl::StatusOr<Menu> ReadFile(const std::string& path);
 
   // The menu's spelling of `pizza`, or NotFound with the closest suggestion.

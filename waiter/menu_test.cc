@@ -9,7 +9,8 @@ namespace {
 
 TEST(MenuTest, FindsRegardlessOfCaseAndSpaces) {
   EXPECT_EQ(Menu::Default().Find("  Margherita ").value(), "margherita");
-  EXPECT_EQ(Menu::Default().Find("QUATTRO FORMAGGI").value(), "quattro formaggi");
+  EXPECT_EQ(Menu::Default().Find("QUATTRO FORMAGGI").value(),
+            "quattro formaggi");
 }
 
 TEST(MenuTest, SuggestsTheClosestPizzaForATypo) {
@@ -25,7 +26,8 @@ TEST(MenuTest, DoesNotSuggestSomethingUnrelated) {
 }
 
 TEST(MenuTest, ParsesAFileAndRejectsDuplicatesAndEmptyMenus) {
-  absl::StatusOr<Menu> menu = Menu::Parse("# house menu\nMarinara\n\nbianca\n", "m.txt");
+  absl::StatusOr<Menu> menu =
+      Menu::Parse("# house menu\nMarinara\n\nbianca\n", "m.txt");
   ASSERT_TRUE(menu.ok()) << menu.status();
   EXPECT_EQ(menu->pizzas(), (std::vector<std::string>{"marinara", "bianca"}));
   EXPECT_EQ(Menu::Parse("bianca\nBianca\n", "m.txt").status().message(),

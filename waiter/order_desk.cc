@@ -14,21 +14,26 @@ namespace kitchen::waiter {
 
 int64_t Percentile(std::vector<int64_t>& values, double fraction) {
   if (values.empty()) return 0;
-  size_t rank = static_cast<size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
-  std::nth_element(values.begin(), values.begin() + static_cast<long>(rank), values.end());
+  size_t rank = static_cast<size_t>(
+      fraction * static_cast<double>(values.size() - 1) + 0.5);
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(rank),
+                   values.end());
   return values[rank];
 }
 
 std::string FormatSummary(Tally tally) {
   double seconds = absl::ToDoubleSeconds(tally.finished - tally.started);
-  double rate = seconds > 0 ? static_cast<double>(tally.acknowledged) / seconds : 0;
+  double rate =
+      seconds > 0 ? static_cast<double>(tally.acknowledged) / seconds : 0;
   int64_t p50 = Percentile(tally.latencies_us, 0.50);
   int64_t p99 = Percentile(tally.latencies_us, 0.99);
   return absl::StrFormat(
-      "%d sent, %d acknowledged, %d failed, %d skipped in %.2f s: %.0f orders/s; "
+      "%d sent, %d acknowledged, %d failed, %d skipped in %.2f s: %.0f "
+      "orders/s; "
       "delivery latency p50 %.1f ms, p99 %.1f ms",
-      tally.sent, tally.acknowledged, tally.failed, tally.skipped, seconds, rate,
-      static_cast<double>(p50) / 1000.0, static_cast<double>(p99) / 1000.0);
+      tally.sent, tally.acknowledged, tally.failed, tally.skipped, seconds,
+      rate, static_cast<double>(p50) / 1000.0,
+      static_cast<double>(p99) / 1000.0);
 }
 
 absl::StatusOr<std::unique_ptr<OrderDesk>> OrderDesk::Create(
@@ -60,16 +65,17 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
   if (!placed.status.ok()) {
     ++tally_.failed;
     logging::Error("order %s (%s for table %d) NOT placed: %s",
-                   placed.order.order_id(), placed.order.pizza(), placed.order.table(),
-                   placed.status.message());
+                   placed.order.order_id(), placed.order.pizza(),
+                   placed.order.table(), placed.status.message());
     return;
   }
   ++tally_.acknowledged;
   tally_.latencies_us.push_back(absl::ToInt64Microseconds(placed.latency));
   if (out_ != nullptr) {
-    absl::FPrintF(out_, "order %s: %s for table %d -> %s partition %d offset %d\n",
-                  placed.order.order_id(), placed.order.pizza(), placed.order.table(),
-                  placed.topic, placed.partition, placed.offset);
+    absl::FPrintF(
+        out_, "order %s: %s for table %d -> %s partition %d offset %d\n",
+        placed.order.order_id(), placed.order.pizza(), placed.order.table(),
+        placed.topic, placed.partition, placed.offset);
     std::fflush(out_);
   }
 }

@@ -1,11 +1,13 @@
 // File: waiter/order_desk.h
 //
-// The waiter's desk: places checked orders through an OrderSender, prints one line per
-// acknowledged order (when asked to), and keeps the tally a summary needs: sent,
-// acknowledged, failed, skipped, and each order's delivery latency.
+// The waiter's desk: places checked orders through an OrderSender, prints one
+// line per acknowledged order (when asked to), and keeps the tally a summary
+// needs: sent, acknowledged, failed, skipped, and each order's delivery
+// latency.
 //
 // Usage:
-//   auto desk = OrderDesk::Create(config, "pizza-order", absl::Seconds(10), stdout);
+//   auto desk = OrderDesk::Create(config, "pizza-order", absl::Seconds(10),
+//   stdout);
 //   (*desk)->Place({"margherita", 17});
 //   (*desk)->Finish(absl::Seconds(12));
 //   std::string line = FormatSummary((*desk)->tally());
@@ -31,7 +33,7 @@ struct Tally {
   int64_t sent = 0;
   int64_t acknowledged = 0;
   int64_t failed = 0;
-  int64_t skipped = 0;  // Input lines that were not orders.
+  int64_t skipped = 0;                // Input lines that were not orders.
   std::vector<int64_t> latencies_us;  // Of acknowledged orders.
   absl::Time started = absl::Now();
   absl::Time finished;
@@ -54,7 +56,8 @@ class OrderDesk {
   absl::Status Place(const OrderRequest& request);
   void Skip() { ++tally_.skipped; }
   void Poll(int timeout_ms) { sender_->Poll(timeout_ms); }
-  // Waits at most `timeout` for the outstanding answers (see OrderSender::Finish).
+  // Waits at most `timeout` for the outstanding answers (see
+  // OrderSender::Finish).
   void Finish(absl::Duration timeout);
 
   int pending() const { return sender_->pending(); }

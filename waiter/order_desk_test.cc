@@ -28,7 +28,8 @@ TEST(FormatSummaryTest, SaysEveryCountRateAndLatency) {
   tally.skipped = 3;
   for (int i = 1; i <= 998; ++i) tally.latencies_us.push_back(i * 10);
   EXPECT_EQ(FormatSummary(tally),
-            "1000 sent, 998 acknowledged, 2 failed, 3 skipped in 2.00 s: 499 orders/s; "
+            "1000 sent, 998 acknowledged, 2 failed, 3 skipped in 2.00 s: 499 "
+            "orders/s; "
             "delivery latency p50 5.0 ms, p99 9.9 ms");
 }
 

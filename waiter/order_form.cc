@@ -9,11 +9,13 @@
 namespace kitchen::waiter {
 
 absl::StatusOr<OrderRequest> CheckOrder(absl::string_view pizza,
-                                        absl::string_view table, const Menu& menu,
+                                        absl::string_view table,
+                                        const Menu& menu,
                                         const TableRange& range) {
   pizza = absl::StripAsciiWhitespace(pizza);
   table = absl::StripAsciiWhitespace(table);
-  if (pizza.empty()) return absl::InvalidArgumentError("missing pizza (see --menu)");
+  if (pizza.empty())
+    return absl::InvalidArgumentError("missing pizza (see --menu)");
   absl::StatusOr<std::string> on_menu = menu.Find(pizza);
   if (!on_menu.ok()) return on_menu.status();
   if (table.empty()) return absl::InvalidArgumentError("missing table");
@@ -29,9 +31,8 @@ absl::StatusOr<OrderRequest> CheckOrder(absl::string_view pizza,
   return OrderRequest{*std::move(on_menu), static_cast<int32_t>(number)};
 }
 
-absl::StatusOr<absl::optional<OrderRequest>> ParseOrderLine(absl::string_view line,
-                                                            const Menu& menu,
-                                                            const TableRange& range) {
+absl::StatusOr<absl::optional<OrderRequest>> ParseOrderLine(
+    absl::string_view line, const Menu& menu, const TableRange& range) {
   size_t comment = line.find('#');
   if (comment != absl::string_view::npos) line = line.substr(0, comment);
   line = absl::StripAsciiWhitespace(line);
@@ -41,12 +42,13 @@ absl::StatusOr<absl::optional<OrderRequest>> ParseOrderLine(absl::string_view li
     // One word: a pizza with no table, or a table with no pizza.
     int64_t number;
     if (absl::SimpleAtoi(line, &number)) {
-      return absl::InvalidArgumentError("missing pizza (expected: PIZZA TABLE)");
+      return absl::InvalidArgumentError(
+          "missing pizza (expected: PIZZA TABLE)");
     }
     return absl::InvalidArgumentError("missing table (expected: PIZZA TABLE)");
   }
-  absl::StatusOr<OrderRequest> order =
-      CheckOrder(line.substr(0, last_space), line.substr(last_space + 1), menu, range);
+  absl::StatusOr<OrderRequest> order = CheckOrder(
+      line.substr(0, last_space), line.substr(last_space + 1), menu, range);
   if (!order.ok()) return order.status();
   return absl::optional<OrderRequest>(*std::move(order));
 }

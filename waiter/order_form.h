@@ -1,8 +1,9 @@
 // File: waiter/order_form.h
 //
-// What a person types, checked before anything is sent: a pizza on the menu and a table
-// number in range. Used for flags, for `waiter PIZZA TABLE`, and for each line of an
-// order file ("quattro formaggi 4": the last word is the table, the rest the pizza).
+// What a person types, checked before anything is sent: a pizza on the menu and
+// a table number in range. Used for flags, for `waiter PIZZA TABLE`, and for
+// each line of an order file ("quattro formaggi 4": the last word is the table,
+// the rest the pizza).
 //
 // Usage:
 //   absl::StatusOr<OrderRequest> order =
@@ -34,16 +35,17 @@ struct OrderRequest {
   int32_t table = 0;
 };
 
-// Checks a pizza and a table as typed. InvalidArgument/NotFound say what is wrong.
+// Checks a pizza and a table as typed. InvalidArgument/NotFound say what is
+// wrong.
 absl::StatusOr<OrderRequest> CheckOrder(absl::string_view pizza,
-                                        absl::string_view table, const Menu& menu,
+                                        absl::string_view table,
+                                        const Menu& menu,
                                         const TableRange& range);
 
 // Parses one line of an order file: "PIZZA TABLE", where '#' starts a comment.
 // nullopt for a blank or comment-only line.
-absl::StatusOr<absl::optional<OrderRequest>> ParseOrderLine(absl::string_view line,
-                                                            const Menu& menu,
-                                                            const TableRange& range);
+absl::StatusOr<absl::optional<OrderRequest>> ParseOrderLine(
+    absl::string_view line, const Menu& menu, const TableRange& range);
 
 }  // namespace kitchen::waiter
 

@@ -11,18 +11,23 @@ namespace kitchen::waiter {
 
 kafka::Properties WaiterProducerDefaults(absl::Duration delivery_timeout) {
   return {
-      // Exactly one copy of each order in the log, in the order placed, even when
+      // Exactly one copy of each order in the log, in the order placed, even
+      // when
       // librdkafka retries: the idempotent producer (which implies acks=all).
       {"enable.idempotence", "true"},
       {"acks", "all"},
-      // A few milliseconds of batching cost a person nothing and let load mode send
-      // full batches; lz4 is cheap to compress and to decompress for the consumers.
+      // A few milliseconds of batching cost a person nothing and let load mode
+      // send
+      // full batches; lz4 is cheap to compress and to decompress for the
+      // consumers.
       {"linger.ms", "5"},
       {"batch.num.messages", "10000"},
       {"compression.type", "lz4"},
-      // An order not acknowledged within this time is reported failed (librdkafka's
+      // An order not acknowledged within this time is reported failed
+      // (librdkafka's
       // default is 5 minutes: far too long for a person at a terminal).
-      {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(delivery_timeout))},
+      {"message.timeout.ms",
+       absl::StrCat(absl::ToInt64Milliseconds(delivery_timeout))},
   };
 }
 
@@ -35,9 +40,11 @@ absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
       kafka::BuildConf(config, WaiterProducerDefaults(delivery_timeout));
   if (!conf.ok()) return conf.status();
   OrderSender* raw = sender.get();
-  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(
-      *std::move(conf),
-      [raw](const kafka::Delivery& delivery) { raw->OnDelivery(delivery); });
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
+      kafka::Producer::Create(*std::move(conf),
+                              [raw](const kafka::Delivery& delivery) {
+                                raw->OnDelivery(delivery);
+                              });
   if (!producer.ok()) return producer.status();
   sender->producer_ = *std::move(producer);
   // Finish() decides how long to wait; the destructor should not wait again.
@@ -64,10 +71,11 @@ absl::Status OrderSender::Place(const kitchen::v1::Order& order) {
 void OrderSender::Finish(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (!pending_.empty() && absl::Now() < deadline) {
-    producer_->Poll(static_cast<int>(
-        std::min<int64_t>(100, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1)));
+    producer_->Poll(static_cast<int>(std::min<int64_t>(
+        100, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1)));
   }
-  // Whatever is left will not be acknowledged while we wait: say so, one by one.
+  // Whatever is left will not be acknowledged while we wait: say so, one by
+  // one.
   for (auto& [token, pending] : pending_) {
     PlacedOrder placed;
     placed.order = std::move(pending.order);

@@ -1,14 +1,15 @@
 // File: waiter/order_sender.h
 //
-// Sends orders to Kafka and reports, for each one, what the broker answered: written at
-// partition/offset, or failed and why. Nothing is reported as placed that the broker did
-// not acknowledge (idempotent producer, acks=all). Every order placed gets exactly one
-// result: acknowledged, failed, or, when Finish() runs out of time, failed as
-// undelivered.
+// Sends orders to Kafka and reports, for each one, what the broker answered:
+// written at partition/offset, or failed and why. Nothing is reported as placed
+// that the broker did not acknowledge (idempotent producer, acks=all). Every
+// order placed gets exactly one result: acknowledged, failed, or, when Finish()
+// runs out of time, failed as undelivered.
 //
 // Usage:
 //   auto sender = OrderSender::Create(config, "pizza-order", absl::Seconds(10),
-//                                     [](const PlacedOrder& placed) { Print(placed); });
+//                                     [](const PlacedOrder& placed) {
+//                                     Print(placed); });
 //   (*sender)->Place(orders::NewOrder("margherita", 17, absl::Now()));
 //   (*sender)->Finish(absl::Seconds(15));
 

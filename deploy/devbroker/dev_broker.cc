@@ -22,28 +22,33 @@ absl::StatusOr<std::unique_ptr<DevBroker>> DevBroker::Start(
   }
   std::unique_ptr<DevBroker> broker(new DevBroker());
 
-  // The mock cluster needs a librdkafka handle to live in; it is never used as a client.
+  // The mock cluster needs a librdkafka handle to live in; it is never used as
+  // a client.
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", nullptr, 0);
-  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  rd_kafka_t* handle =
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   if (handle == nullptr) {
     rd_kafka_conf_destroy(conf);
-    return absl::InternalError(absl::StrCat("cannot start librdkafka: ", error));
+    return absl::InternalError(
+        absl::StrCat("cannot start librdkafka: ", error));
   }
   broker->host_handle_.reset(handle);
 
-  broker->cluster_.reset(rd_kafka_mock_cluster_new(handle, options.broker_count));
+  broker->cluster_.reset(
+      rd_kafka_mock_cluster_new(handle, options.broker_count));
   if (broker->cluster_ == nullptr) {
     return absl::InternalError("cannot start librdkafka's mock cluster");
   }
   int replication = std::min(options.broker_count, 3);
   for (const TopicSpec& topic : options.topics) {
-    rd_kafka_resp_err_t created = rd_kafka_mock_topic_create(
-        broker->cluster_.get(), topic.name.c_str(), topic.partitions, replication);
+    rd_kafka_resp_err_t created =
+        rd_kafka_mock_topic_create(broker->cluster_.get(), topic.name.c_str(),
+                                   topic.partitions, replication);
     if (created != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::InternalError(absl::StrCat("cannot create topic ", topic.name,
-                                              ": ", rd_kafka_err2str(created)));
+      return absl::InternalError(absl::StrCat(
+          "cannot create topic ", topic.name, ": ", rd_kafka_err2str(created)));
     }
   }
 
@@ -55,9 +60,10 @@ absl::StatusOr<std::unique_ptr<DevBroker>> DevBroker::Start(
     return absl::Status(
         forwarder.status().code(),
         absl::StrCat(forwarder.status().message(),
-                     options.port != 0 ? " (is another broker running? --port 0 "
-                                         "picks a free port)"
-                                       : ""));
+                     options.port != 0
+                         ? " (is another broker running? --port 0 "
+                           "picks a free port)"
+                         : ""));
   }
   broker->forwarder_ = *std::move(forwarder);
   return broker;

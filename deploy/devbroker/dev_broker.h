@@ -1,15 +1,15 @@
 // File: deploy/devbroker/dev_broker.h
 //
-// The kitchen's embedded dev broker: librdkafka's mock cluster (the Kafka protocol
-// served by librdkafka itself, in memory) with the kitchen's topics created, behind a
-// fixed bootstrap port. Real Kafka clients in other processes (the services, kcat)
-// connect to it as to any cluster.
+// The kitchen's embedded dev broker: librdkafka's mock cluster (the Kafka
+// protocol served by librdkafka itself, in memory) with the kitchen's topics
+// created, behind a fixed bootstrap port. Real Kafka clients in other processes
+// (the services, kcat) connect to it as to any cluster.
 //
 // Usage:
-//   DevBrokerOptions options;          // 3 brokers, localhost:9092, kitchen topics
-//   options.port = 0;                  // let the system pick a free port
-//   auto broker = DevBroker::Start(options);
-//   std::cout << (*broker)->bootstrap_servers();   // "localhost:41234"
+//   DevBrokerOptions options;          // 3 brokers, localhost:9092, kitchen
+//   topics options.port = 0;                  // let the system pick a free
+//   port auto broker = DevBroker::Start(options); std::cout <<
+//   (*broker)->bootstrap_servers();   // "localhost:41234"
 
 #ifndef KITCHEN_DEPLOY_DEVBROKER_DEV_BROKER_H_
 #define KITCHEN_DEPLOY_DEVBROKER_DEV_BROKER_H_
@@ -65,7 +65,8 @@ class DevBroker {
 
   DevBroker() = default;
 
-  // The mock cluster lives inside a librdkafka handle: declared first, destroyed last.
+  // The mock cluster lives inside a librdkafka handle: declared first,
+  // destroyed last.
   kafka::HandlePtr host_handle_;
   std::unique_ptr<rd_kafka_mock_cluster_t, ClusterDeleter> cluster_;
   std::unique_ptr<TcpForwarder> forwarder_;

@@ -1,7 +1,7 @@
 // File: deploy/devbroker/main.cc
 //
-// devbroker: a Kafka cluster in one process, in memory, for development and tests.
-// Flags and signals here; the broker itself is dev_broker.h.
+// devbroker: a Kafka cluster in one process, in memory, for development and
+// tests. Flags and signals here; the broker itself is dev_broker.h.
 
 #include <csignal>
 #include <cstdio>
@@ -16,15 +16,17 @@
 #include "deploy/devbroker/dev_broker.h"
 #include "logging/log.h"
 
-ABSL_FLAG(int, port, 9092,
-          "Bootstrap port on localhost. 0 picks a free port; the address served is "
-          "printed on standard output, alone on a line, once the broker is ready.");
+ABSL_FLAG(
+    int, port, 9092,
+    "Bootstrap port on localhost. 0 picks a free port; the address served is "
+    "printed on standard output, alone on a line, once the broker is ready.");
 ABSL_FLAG(int, broker_count, 3, "Number of brokers in the cluster.");
 ABSL_FLAG(int, partitions, 6, "Partitions of pizza-order and pizza-order.dlq.");
 
 namespace {
 
-constexpr char kUsage[] = R"(devbroker: a Kafka cluster in memory, for the kitchen.
+constexpr char kUsage[] =
+    R"(devbroker: a Kafka cluster in memory, for the kitchen.
 
 librdkafka's mock cluster serves the real Kafka protocol; the kitchen's services, kcat
 and any Kafka client can use it. Topics pizza-order and pizza-order.dlq are created at
@@ -45,7 +47,8 @@ int main(int argc, char** argv) {
     return kitchen::cli::kExitUsage;
   }
 
-  // Block the stop signals before any thread starts, so that only sigwait sees them.
+  // Block the stop signals before any thread starts, so that only sigwait sees
+  // them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
@@ -70,15 +73,17 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> topics;
   for (const auto& topic : options.topics) {
-    topics.push_back(absl::StrCat(topic.name, " (", topic.partitions, " partitions)"));
+    topics.push_back(
+        absl::StrCat(topic.name, " (", topic.partitions, " partitions)"));
   }
-  kitchen::logging::Info(
-      "%d brokers at %s; topics %s", options.broker_count,
-      (*broker)->broker_addresses(), absl::StrJoin(topics, ", "));
+  kitchen::logging::Info("%d brokers at %s; topics %s", options.broker_count,
+                         (*broker)->broker_addresses(),
+                         absl::StrJoin(topics, ", "));
   kitchen::logging::Info(
       "IN MEMORY ONLY: everything is lost when devbroker stops. Retention, as "
       "librdkafka 2.0.2's mock keeps it: at most 5 MiB or 100,000 batches per "
-      "partition, older records dropped (a consumer that far behind loses them, as "
+      "partition, older records dropped (a consumer that far behind loses "
+      "them, as "
       "with a real broker's retention)");
   kitchen::logging::Info("ready: clients bootstrap from %s; Ctrl-C stops",
                          (*broker)->bootstrap_servers());

@@ -48,8 +48,9 @@ absl::StatusOr<int> Listen(int family, int port) {
     int error = errno;
     ::close(fd);
     return absl::ErrnoToStatus(
-        error, absl::StrCat("cannot listen on ",
-                            family == AF_INET ? "127.0.0.1" : "[::1]", ":", port));
+        error,
+        absl::StrCat("cannot listen on ",
+                     family == AF_INET ? "127.0.0.1" : "[::1]", ":", port));
   }
   return fd;
 }
@@ -75,7 +76,8 @@ int Connect(absl::string_view target) {
   addrinfo* found = nullptr;
   if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return -1;
   int fd = -1;
-  for (addrinfo* address = found; address != nullptr; address = address->ai_next) {
+  for (addrinfo* address = found; address != nullptr;
+       address = address->ai_next) {
     fd = ::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC,
                   address->ai_protocol);
     if (fd < 0) continue;
@@ -113,13 +115,15 @@ absl::StatusOr<std::unique_ptr<TcpForwarder>> TcpForwarder::Start(
   forwarder->listen_fds_.push_back(*ipv4);
   forwarder->port_ = BoundPort(*ipv4);
   // Best effort: a machine without IPv6 loopback simply has no [::1] listener.
-  if (absl::StatusOr<int> ipv6 = Listen(AF_INET6, forwarder->port_); ipv6.ok()) {
+  if (absl::StatusOr<int> ipv6 = Listen(AF_INET6, forwarder->port_);
+      ipv6.ok()) {
     forwarder->listen_fds_.push_back(*ipv6);
   }
   if (::pipe2(forwarder->wake_pipe_, O_CLOEXEC) != 0) {
     return absl::ErrnoToStatus(errno, "pipe");
   }
-  forwarder->accept_thread_ = std::thread([f = forwarder.get()] { f->AcceptLoop(); });
+  forwarder->accept_thread_ =
+      std::thread([f = forwarder.get()] { f->AcceptLoop(); });
   return forwarder;
 }
 
@@ -201,7 +205,8 @@ void TcpForwarder::Relay(Connection* connection) {
     for (int from = 0; from < 2 && open; ++from) {
       if (ends[from].revents == 0) continue;
       ssize_t got = ::recv(ends[from].fd, buffer, sizeof(buffer), 0);
-      if (got <= 0 || !WriteAll(ends[1 - from].fd, buffer, static_cast<size_t>(got))) {
+      if (got <= 0 ||
+          !WriteAll(ends[1 - from].fd, buffer, static_cast<size_t>(got))) {
         open = false;
       }
     }

@@ -1,0 +1,257 @@
+// File: tests/manager_test.cc
+//
+// The manager's promises, end to end against a real devbroker: every order in
+// the ledger exactly once through SIGKILLs at random moments, a torn last line
+// repaired, a deleted ledger rebuilt, one writer per ledger, poison records
+// kept out, the report, and an unwritable path.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/harness.h"
+
+namespace kitchen::testing {
+namespace {
+
+std::vector<std::string> LedgerLines(const std::string& path) {
+  return absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty());
+}
+
+// The value of "name":"value" in a ledger line.
+std::string Field(const std::string& line, const std::string& name) {
+  std::string key = absl::StrCat("\"", name, "\":");
+  size_t at = line.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  size_t end = line.find_first_of(",}", at);
+  std::string value = line.substr(at, end - at);
+  if (!value.empty() && value.front() == '"')
+    value = value.substr(1, value.size() - 2);
+  return value;
+}
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto broker = DevBrokerProcess::Start();
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = *std::move(broker);
+    ledger_ = TempPath("ledger.jsonl");
+  }
+
+  const std::string& bootstrap() { return broker_->bootstrap(); }
+
+  // A manager whose death the group notices within 6 s.
+  std::unique_ptr<Process> StartManager(std::vector<std::string> extra = {}) {
+    std::vector<std::string> flags = {"--ledger=" + ledger_, "-X",
+                                      "session.timeout.ms=6000"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    auto manager = StartService("manager", flags, bootstrap());
+    EXPECT_TRUE(manager.ok()) << manager.status();
+    return manager.ok() ? *std::move(manager) : nullptr;
+  }
+
+  void PlaceOrders(int count) {
+    RunResult waiter =
+        RunWaiter(bootstrap(), {absl::StrCat("--count=", count)});
+    ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
+  }
+
+  bool LedgerReaches(size_t lines, absl::Duration timeout) {
+    return WaitUntil([&] { return LedgerLines(ledger_).size() >= lines; },
+                     timeout);
+  }
+
+  // Asserts that the ledger holds exactly the topic's orders, each once.
+  void ExpectEachOrderExactlyOnce(size_t orders) {
+    std::vector<std::string> lines = LedgerLines(ledger_);
+    std::set<std::string> ids;
+    std::set<std::pair<std::string, std::string>> positions;
+    for (const std::string& line : lines) {
+      ids.insert(Field(line, "order_id"));
+      positions.insert({Field(line, "partition"), Field(line, "offset")});
+    }
+    EXPECT_EQ(lines.size(), orders) << "lines in the ledger";
+    EXPECT_EQ(ids.size(), orders) << "distinct order ids";
+    EXPECT_EQ(positions.size(), orders) << "distinct positions";
+  }
+
+  std::unique_ptr<DevBrokerProcess> broker_;
+  std::string ledger_;
+};
+
+TEST_F(ManagerTest, EveryOrderExactlyOnceThroughSigkillsAtRandomMoments) {
+  const int kOrders = 4000;
+  std::mt19937 random(20261124);
+  std::uniform_int_distribution<int> pause_ms(500, 3500);
+
+  auto waiter = Process::Start(
+      "waiter", {Binary("waiter/waiter"), "--brokers=" + bootstrap(),
+                 absl::StrCat("--count=", kOrders), "--rate=400", "--seed=5"});
+  ASSERT_TRUE(waiter.ok());
+  int kills = 0;
+  auto manager = StartManager({"--sync_max_records=50"});
+  while ((*waiter)->running() || kills < 5) {
+    absl::SleepFor(absl::Milliseconds(pause_ms(random)));
+    manager->Signal(SIGKILL);
+    ASSERT_EQ(manager->Wait(absl::Seconds(10)).value_or(-1), 128 + SIGKILL);
+    ++kills;
+    manager = StartManager({"--sync_max_records=50"});
+  }
+  ASSERT_EQ((*waiter)->Wait(absl::Seconds(60)).value_or(-1), 0)
+      << (*waiter)->Stderr();
+  ASSERT_EQ(CountRecords(bootstrap(), "pizza-order").value_or(-1), kOrders);
+
+  EXPECT_TRUE(LedgerReaches(kOrders, absl::Seconds(60))) << manager->Stderr();
+  manager->Signal(SIGTERM);
+  EXPECT_EQ(manager->Wait(absl::Seconds(20)).value_or(-1), 0)
+      << manager->Stderr();
+  ExpectEachOrderExactlyOnce(kOrders);
+  std::cerr << kills << " SIGKILLs" << std::endl;
+}
+
+TEST_F(ManagerTest, TornLastLineIsSetAsideAndTheLedgerRepaired) {
+  auto manager = StartManager();
+  PlaceOrders(2);
+  ASSERT_TRUE(LedgerReaches(2, absl::Seconds(30))) << manager->Stderr();
+  manager->Signal(SIGTERM);
+  ASSERT_EQ(manager->Wait(absl::Seconds(20)).value_or(-1), 0);
+  std::ofstream(ledger_, std::ios::app)
+      << "{\"order_id\":\"torn-by-a-crash\",\"piz";
+
+  manager = StartManager();
+  ASSERT_TRUE(manager->WaitForStderr("ended in a torn line", absl::Seconds(20)))
+      << manager->Stderr();
+  PlaceOrders(1);
+  EXPECT_TRUE(LedgerReaches(3, absl::Seconds(30))) << manager->Stderr();
+  manager->Signal(SIGTERM);
+  EXPECT_EQ(manager->Wait(absl::Seconds(20)).value_or(-1), 0);
+  ExpectEachOrderExactlyOnce(3);
+  // The torn bytes were kept, not dropped.
+  int side_files = 0;
+  for (const auto& file : std::filesystem::directory_iterator(
+           std::filesystem::path(ledger_).parent_path())) {
+    if (absl::StrContains(file.path().string(), "ledger.jsonl.torn-")) {
+      ++side_files;
+      EXPECT_EQ(ReadFile(file.path().string()),
+                "{\"order_id\":\"torn-by-a-crash\",\"piz");
+    }
+  }
+  EXPECT_EQ(side_files, 1);
+}
+
+TEST_F(ManagerTest, ADeletedLedgerIsRebuiltFromTheEarliestOrder) {
+  auto manager = StartManager();
+  PlaceOrders(30);
+  ASSERT_TRUE(LedgerReaches(30, absl::Seconds(30)));
+  manager->Signal(SIGTERM);
+  ASSERT_EQ(manager->Wait(absl::Seconds(20)).value_or(-1), 0);
+  ASSERT_EQ(::unlink(ledger_.c_str()), 0);
+
+  // Kafka's committed offsets say "all done"; the ledger, which is the truth,
+  // is empty.
+  manager = StartManager();
+  EXPECT_TRUE(LedgerReaches(30, absl::Seconds(30))) << manager->Stderr();
+  absl::SleepFor(absl::Seconds(1));
+  ExpectEachOrderExactlyOnce(30);
+}
+
+TEST_F(ManagerTest, ASecondManagerOnTheSameLedgerIsRefused) {
+  auto first = StartManager();
+  ASSERT_TRUE(first->WaitForStderr("manager started", absl::Seconds(20)));
+  auto second = StartManager();
+  EXPECT_EQ(second->Wait(absl::Seconds(20)).value_or(-1), 3);
+  EXPECT_TRUE(
+      absl::StrContains(second->Stderr(), "is in use by another manager"))
+      << second->Stderr();
+  EXPECT_TRUE(first->running());
+}
+
+TEST_F(ManagerTest, PoisonRecordsGoToTheDeadLetterTopicNotTheLedger) {
+  auto manager = StartManager();
+  ASSERT_TRUE(ProduceRaw(bootstrap(), "pizza-order", "3", "garbage").ok());
+  PlaceOrders(5);
+  EXPECT_TRUE(LedgerReaches(5, absl::Seconds(30))) << manager->Stderr();
+  std::vector<Record> dead =
+      ReadRecords(bootstrap(), "pizza-order.dlq", 1, absl::Seconds(30));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].value, "garbage");
+  EXPECT_EQ(dead[0].header("dlq-consumer-group"), "manager");
+  absl::SleepFor(absl::Seconds(1));
+  ExpectEachOrderExactlyOnce(5);
+  EXPECT_FALSE(absl::StrContains(ReadFile(ledger_), "garbage"));
+}
+
+TEST_F(ManagerTest, UnwritableLedgerIsAClearErrorBeforeJoiningTheGroup) {
+  RunResult manager =
+      RunToEnd({Binary("manager/manager"), "--brokers=" + bootstrap(),
+                "--ledger=/nonexistent-directory/ledger.jsonl"},
+               absl::Seconds(20));
+  EXPECT_EQ(manager.exit_status, 3);
+  EXPECT_TRUE(absl::StrContains(
+      manager.err, "cannot open ledger /nonexistent-directory/ledger.jsonl"))
+      << manager.err;
+  EXPECT_FALSE(absl::StrContains(manager.err, "partitions assigned"));
+}
+
+TEST(ManagerReportTest, SummarizesAKnownLedgerAndNamesADamagedLine) {
+  std::string ledger = TempPath("known.jsonl");
+  std::ofstream(ledger)
+      << R"({"order_id":"a","pizza":"margherita","table":3,"placed_at":"2026-11-24T10:00:00.000Z","topic":"pizza-order","partition":1,"offset":0,"recorded_at":"2026-11-24T10:00:01.000Z"})"
+      << "\n"
+      << R"({"order_id":"b","pizza":"diavola","table":3,"placed_at":"2026-11-24T10:05:00.000Z","topic":"pizza-order","partition":1,"offset":1,"recorded_at":"2026-11-24T10:05:01.000Z"})"
+      << "\n"
+      << R"({"order_id":"","pizza":"margherita","table":12,"placed_at":null,"topic":"pizza-order","partition":4,"offset":0,"recorded_at":"2026-11-24T10:06:01.000Z"})"
+      << "\n";
+  RunResult text =
+      RunToEnd({Binary("manager/manager"), "report", "--ledger=" + ledger},
+               absl::Seconds(20));
+  EXPECT_EQ(text.exit_status, 0) << text.err;
+  EXPECT_EQ(text.out, absl::StrCat("ledger ", ledger, R"(: 3 orders
+first order placed 2026-11-24T10:00:00.000Z
+last order placed  2026-11-24T10:05:00.000Z
+
+per pizza:
+  margherita                      2
+  diavola                         1
+
+per table:
+  table 3           2
+  table 12          1
+)"));
+  RunResult json = RunToEnd(
+      {Binary("manager/manager"), "report", "--json", "--ledger=" + ledger},
+      absl::Seconds(20));
+  EXPECT_EQ(json.exit_status, 0) << json.err;
+  EXPECT_EQ(
+      json.out,
+      absl::StrCat(
+          "{\"ledger\":\"", ledger,
+          "\",\"orders\":3,\"first_placed_at\":\"2026-11-24T10:00:00.000Z\","
+          "\"last_placed_at\":\"2026-11-24T10:05:00.000Z\",\"per_pizza\":{"
+          "\"diavola\":1,\"margherita\":2},\"per_table\":{\"3\":2,\"12\":1},"
+          "\"unfinished_bytes\":0}\n"));
+
+  std::ofstream(ledger, std::ios::app) << "{\"pizza\": oops}\n";
+  RunResult damaged =
+      RunToEnd({Binary("manager/manager"), "report", "--ledger=" + ledger},
+               absl::Seconds(20));
+  EXPECT_EQ(damaged.exit_status, 3);
+  EXPECT_TRUE(absl::StrContains(damaged.err, absl::StrCat(ledger, ":4:")))
+      << damaged.err;
+}
+
+}  // namespace
+}  // namespace kitchen::testing
