@@ -72,7 +72,7 @@ bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {
   if (absl::optional<absl::Time> placed = orders::PlacedAt(*order)) {
     waited = absl::StrCat("placed ",
                           absl::FormatDuration(absl::Trunc(
-                              absl::Now() - *placed, absl::Milliseconds(1))),
+                              absl::Now() - *placed, absl::Microseconds(1))),
                           " ago");
   }
   logging::Info("cooking %s for table %d (%s, %s)", order->pizza(),
