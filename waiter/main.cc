@@ -21,7 +21,7 @@
 #include "cli/stop_signal.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
-#include "waiter/line_reader.h"
+#include "cli/line_reader.h"
 #include "waiter/load.h"
 #include "waiter/menu.h"
 #include "waiter/order_desk.h"
@@ -62,7 +62,7 @@ ABSL_FLAG(absl::Duration, delivery_timeout, absl::Seconds(10),
 
 namespace {
 
-using kitchen::waiter::LineReader;
+using kitchen::cli::LineReader;
 using kitchen::waiter::Menu;
 using kitchen::waiter::OrderDesk;
 using kitchen::waiter::OrderRequest;

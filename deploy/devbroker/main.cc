@@ -1,11 +1,14 @@
 // File: deploy/devbroker/main.cc
 //
 // devbroker: a Kafka cluster in one process, in memory, for development and
-// tests. Flags and signals here; the broker itself is dev_broker.h.
+// tests. Flags, signals and the control channel's input here; the broker is
+// dev_broker.h, the commands control.h.
 
-#include <csignal>
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -13,6 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/exit_codes.h"
+#include "cli/line_reader.h"
+#include "cli/stop_signal.h"
+#include "deploy/devbroker/control.h"
 #include "deploy/devbroker/dev_broker.h"
 #include "logging/log.h"
 
@@ -22,6 +28,10 @@ ABSL_FLAG(
     "printed on standard output, alone on a line, once the broker is ready.");
 ABSL_FLAG(int, broker_count, 3, "Number of brokers in the cluster.");
 ABSL_FLAG(int, partitions, 6, "Partitions of pizza-order and pizza-order.dlq.");
+ABSL_FLAG(bool, control, true,
+          "Read fault-injection commands from standard input (when it is a "
+          "pipe, or a "
+          "terminal devbroker runs in the foreground of); type `help`.");
 
 namespace {
 
@@ -33,35 +43,43 @@ and any Kafka client can use it. Topics pizza-order and pizza-order.dlq are crea
 start. Everything is in memory and lost when it stops.
 
 Usage: devbroker [--port 9092] [--broker_count 3] [--partitions 6]
+
+Faults, one command per line on standard input (answered `ok ...` or `error ...`):
+  broker down ID | broker up ID        take a broker off the network and back
+  leader TOPIC PARTITION ID            move a partition's leader
+  coordinator group GROUP ID           move a consumer group's coordinator
+  errors API COUNT ERROR               fail the next COUNT requests of API
+                                       (e.g. errors Produce 3 NOT_LEADER_FOR_PARTITION)
+  rtt ID MILLISECONDS                  add latency to a broker's answers
 )";
+
+// A terminal is only read when devbroker is its foreground job: a background
+// job that reads its terminal is stopped by the shell (SIGTTIN).
+bool ControlInputUsable() {
+  if (!::isatty(STDIN_FILENO)) return true;
+  return ::tcgetpgrp(STDIN_FILENO) == ::getpgrp();
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("devbroker");
+  kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
-    std::fprintf(stderr, "devbroker: unexpected argument \"%s\"; see --help\n",
-                 positional[1]);
+    kitchen::logging::Error("unexpected argument \"%s\"; see --help",
+                            positional[1]);
     return kitchen::cli::kExitUsage;
   }
-
-  // Block the stop signals before any thread starts, so that only sigwait sees
-  // them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   kitchen::devbroker::DevBrokerOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.broker_count = absl::GetFlag(FLAGS_broker_count);
   int partitions = absl::GetFlag(FLAGS_partitions);
   if (partitions < 1) {
-    std::fprintf(stderr, "devbroker: --partitions must be at least 1, not %d\n",
-                 partitions);
+    kitchen::logging::Error("--partitions must be at least 1, not %d",
+                            partitions);
     return kitchen::cli::kExitUsage;
   }
   for (auto& topic : options.topics) topic.partitions = partitions;
@@ -90,9 +108,31 @@ int main(int argc, char** argv) {
   std::printf("%s\n", (*broker)->bootstrap_servers().c_str());
   std::fflush(stdout);
 
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  kitchen::logging::Info("%s received, stopping", strsignal(received));
+  absl::Notification& stop = stop_signal.stop();
+  std::thread control;
+  if (absl::GetFlag(FLAGS_control) && ControlInputUsable()) {
+    control = std::thread([&] {
+      kitchen::cli::LineReader input(STDIN_FILENO);
+      while (absl::optional<std::string> line = input.Next(stop)) {
+        if (line->find_first_not_of(" \t\r") == std::string::npos) continue;
+        absl::StatusOr<std::string> done =
+            kitchen::devbroker::RunControlCommand((*broker)->cluster(),
+                                                  options.broker_count, *line);
+        if (done.ok()) {
+          kitchen::logging::Info("control: %s", *done);
+          std::printf("ok %s\n", done->c_str());
+        } else {
+          kitchen::logging::Warning("control: %s", done.status().message());
+          std::printf("error %s\n",
+                      std::string(done.status().message()).c_str());
+        }
+        std::fflush(stdout);
+      }
+    });
+  }
+
+  stop.WaitForNotification();
+  if (control.joinable()) control.join();
   broker->reset();
   kitchen::logging::Info("stopped");
   return kitchen::cli::kExitOk;

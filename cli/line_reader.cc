@@ -1,13 +1,13 @@
-// File: waiter/line_reader.cc
+// File: cli/line_reader.cc
 
-#include "waiter/line_reader.h"
+#include "cli/line_reader.h"
 
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace kitchen::waiter {
+namespace kitchen::cli {
 
 absl::optional<std::string> LineReader::Next(absl::Notification& stop) {
   while (true) {
@@ -42,4 +42,4 @@ absl::optional<std::string> LineReader::Next(absl::Notification& stop) {
   }
 }
 
-}  // namespace kitchen::waiter
+}  // namespace kitchen::cli

@@ -1,4 +1,4 @@
-// File: waiter/line_reader.h
+// File: cli/line_reader.h
 //
 // Reads lines from a file descriptor (an order file, a pipe, a terminal)
 // without ever blocking for long, so that the waiter notices SIGINT/SIGTERM
@@ -8,8 +8,8 @@
 //   LineReader reader(STDIN_FILENO);
 //   while (absl::optional<std::string> line = reader.Next(stop)) Handle(*line);
 
-#ifndef KITCHEN_WAITER_LINE_READER_H_
-#define KITCHEN_WAITER_LINE_READER_H_
+#ifndef KITCHEN_CLI_LINE_READER_H_
+#define KITCHEN_CLI_LINE_READER_H_
 
 #include <string>
 
@@ -17,7 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/types/optional.h"
 
-namespace kitchen::waiter {
+namespace kitchen::cli {
 
 class LineReader {
  public:
@@ -36,6 +36,6 @@ class LineReader {
   absl::Status status_;
 };
 
-}  // namespace kitchen::waiter
+}  // namespace kitchen::cli
 
-#endif  // KITCHEN_WAITER_LINE_READER_H_
+#endif  // KITCHEN_CLI_LINE_READER_H_
