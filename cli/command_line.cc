@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "cli/usage.h"
 
 ABSL_FLAG(std::string, brokers, "",
           "Kafka bootstrap servers, host:port[,host:port...]. Environment: "
@@ -89,7 +90,7 @@ absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env) {
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
     const std::vector<EnvBinding>& env) {
-  absl::SetProgramUsageMessage(usage);
+  ConfigureHelp(usage);
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<kafka::Properties> properties = ExtractKafkaProperties(args);
   if (!properties.ok()) return properties.status();

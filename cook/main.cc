@@ -40,7 +40,7 @@ ABSL_FLAG(
 
 namespace {
 
-constexpr char kUsage[] = R"(cook: cooks the kitchen's orders.
+constexpr char kUsage[] = R"(cooks the kitchen's orders.
 
 Joins a Kafka consumer group (default "cook") on pizza-order and logs each order as it
 starts and when it is ready. An order is marked done only once cooked

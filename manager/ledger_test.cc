@@ -132,6 +132,11 @@ TEST(LedgerTest, UnwritablePathIsAnErrorNamingIt) {
       std::string::npos);
 }
 
+TEST(LedgerTest, SomethingThatIsNotAFileIsRefused) {
+  EXPECT_EQ(Ledger::Open("/dev/full").status().message(),
+            "ledger /dev/full is not a regular file");
+}
+
 TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
   std::string path = TempPath("report.jsonl");
   {

@@ -49,7 +49,7 @@ using kitchen::cli::kExitOk;
 using kitchen::cli::kExitUsage;
 
 constexpr char kUsage[] =
-    R"(manager: the kitchen's book of every order, exactly once.
+    R"(keeps the kitchen's book of every order, exactly once.
 
 Usage:
   manager [--ledger ledger.jsonl] [--group manager]   record orders from pizza-order

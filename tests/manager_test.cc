@@ -6,6 +6,7 @@
 // kept out, the report, and an unwritable path.
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -204,6 +205,55 @@ TEST_F(ManagerTest, UnwritableLedgerIsAClearErrorBeforeJoiningTheGroup) {
       manager.err, "cannot open ledger /nonexistent-directory/ledger.jsonl"))
       << manager.err;
   EXPECT_FALSE(absl::StrContains(manager.err, "partitions assigned"));
+}
+
+TEST_F(ManagerTest, ALedgerDamagedInTheMiddleStopsTheManagerNamingTheLine) {
+  std::ofstream(ledger_) << "{\"pizza\":\"margherita\"}\n";
+  RunResult manager =
+      RunToEnd({Binary("manager/manager"), "--brokers=" + bootstrap(),
+                "--ledger=" + ledger_},
+               absl::Seconds(20));
+  EXPECT_EQ(manager.exit_status, 3);
+  EXPECT_TRUE(
+      absl::StrContains(manager.err, ledger_ + ":1: ledger line has no valid"))
+      << manager.err;
+  EXPECT_EQ(ReadFile(ledger_), "{\"pizza\":\"margherita\"}\n")
+      << "left untouched";
+}
+
+// The ledger on a small tmpfs of its own (a private mount namespace, so nothing
+// leaks to the machine): the disk fills up mid-run.
+TEST_F(ManagerTest, AFullDiskStopsTheManagerAndNothingIsLostOnceThereIsRoom) {
+  std::string directory = TempPath("small-disk");
+  std::string rescued = TempPath("rescued.jsonl");
+  ASSERT_EQ(::mkdir(directory.c_str(), 0755), 0);
+  PlaceOrders(3000);  // About 700 KiB of ledger; the disk holds 256 KiB.
+  std::string script = absl::StrCat(
+      "mount -t tmpfs -o size=256k kitchen-test \"$0\" || exit 77; ",
+      "\"$1\" --brokers=\"$2\" --ledger=\"$0/ledger.jsonl\" ",
+      "--sync_max_records=100 -X session.timeout.ms=6000; status=$?; ",
+      "cp \"$0/ledger.jsonl\" \"$3\"; exit $status");
+  RunResult full =
+      RunToEnd({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script, directory,
+                Binary("manager/manager"), bootstrap(), rescued},
+               absl::Seconds(60));
+  if (full.exit_status == 77 || absl::StrContains(full.err, "unshare failed")) {
+    GTEST_SKIP() << "cannot mount a small disk here (needs root): " << full.err;
+  }
+  EXPECT_EQ(full.exit_status, 3) << full.err;
+  EXPECT_TRUE(absl::StrContains(full.err, "No space left on device"))
+      << full.err;
+
+  // What it wrote is whole; with room again it goes on from there, exactly
+  // once.
+  ledger_ = rescued;
+  size_t written = LedgerLines(ledger_).size();
+  EXPECT_GT(written, 0u);
+  EXPECT_LT(written, 3000u);
+  auto manager = StartManager();
+  EXPECT_TRUE(LedgerReaches(3000, absl::Seconds(60))) << manager->Stderr();
+  absl::SleepFor(absl::Seconds(1));
+  ExpectEachOrderExactlyOnce(3000);
 }
 
 TEST(ManagerReportTest, SummarizesAKnownLedgerAndNamesADamagedLine) {

@@ -68,7 +68,7 @@ using kitchen::waiter::OrderDesk;
 using kitchen::waiter::OrderRequest;
 using kitchen::waiter::TableRange;
 
-constexpr char kUsage[] = R"(waiter: places pizza orders with the kitchen.
+constexpr char kUsage[] = R"(places pizza orders with the kitchen.
 
 Each order becomes a kitchen.v1.Order on the Kafka topic pizza-order, keyed by its
 table, and is reported once the broker has acknowledged it:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "logging/log.h"
@@ -72,10 +73,15 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
   ++tally_.acknowledged;
   tally_.latencies_us.push_back(absl::ToInt64Microseconds(placed.latency));
   if (out_ != nullptr) {
-    absl::FPrintF(
-        out_, "order %s: %s for table %d -> %s partition %d offset %d\n",
-        placed.order.order_id(), placed.order.pizza(), placed.order.table(),
-        placed.topic, placed.partition, placed.offset);
+    // The idempotent producer can learn that a retried batch was already
+    // written (DUPLICATE_SEQUENCE_NUMBER): acknowledged, but the broker did not
+    // say where.
+    std::string offset = placed.offset >= 0 ? absl::StrCat(placed.offset)
+                                            : std::string("unknown");
+    absl::FPrintF(out_,
+                  "order %s: %s for table %d -> %s partition %d offset %s\n",
+                  placed.order.order_id(), placed.order.pizza(),
+                  placed.order.table(), placed.topic, placed.partition, offset);
     std::fflush(out_);
   }
 }

@@ -18,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "cli/line_reader.h"
 #include "cli/stop_signal.h"
+#include "cli/usage.h"
 #include "deploy/devbroker/control.h"
 #include "deploy/devbroker/dev_broker.h"
 #include "logging/log.h"
@@ -36,7 +37,7 @@ ABSL_FLAG(bool, control, true,
 namespace {
 
 constexpr char kUsage[] =
-    R"(devbroker: a Kafka cluster in memory, for the kitchen.
+    R"(a Kafka cluster in memory, for the kitchen.
 
 librdkafka's mock cluster serves the real Kafka protocol; the kitchen's services, kcat
 and any Kafka client can use it. Topics pizza-order and pizza-order.dlq are created at
@@ -65,7 +66,7 @@ bool ControlInputUsable() {
 int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("devbroker");
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
-  absl::SetProgramUsageMessage(kUsage);
+  kitchen::cli::ConfigureHelp(kUsage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     kitchen::logging::Error("unexpected argument \"%s\"; see --help",
