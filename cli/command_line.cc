@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cli/usage.h"
@@ -69,9 +70,13 @@ absl::StatusOr<kafka::Properties> ExtractKafkaProperties(
   return properties;
 }
 
+std::string EnvironmentName(absl::string_view flag) {
+  return absl::AsciiStrToUpper(flag);
+}
+
 absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env) {
   for (const EnvBinding& binding : env) {
-    const char* value = std::getenv(binding.env);
+    const char* value = std::getenv(binding.env.c_str());
     if (value == nullptr || *value == '\0') continue;
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(binding.flag);
     if (flag == nullptr) {
@@ -89,7 +94,7 @@ absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env) {
 
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
-    const std::vector<EnvBinding>& env) {
+    const std::vector<std::string>& env_flags) {
   ConfigureHelp(usage);
   std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<kafka::Properties> properties = ExtractKafkaProperties(args);
@@ -98,6 +103,10 @@ absl::StatusOr<ParsedCommandLine> ParseCommandLine(
   // The environment first, so that the command line, parsed next, overrides it.
   if (absl::Status status = ApplyEnvironment(SharedBindings()); !status.ok()) {
     return status;
+  }
+  std::vector<EnvBinding> env;
+  for (const std::string& flag : env_flags) {
+    env.push_back({flag, EnvironmentName(flag)});
   }
   if (absl::Status status = ApplyEnvironment(env); !status.ok()) return status;
 

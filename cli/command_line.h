@@ -3,18 +3,18 @@
 // The command line every kitchen service shares (12-factor style):
 //   --brokers             Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS,
 //                         default localhost:9092)
-//   --kafka_config_file   librdkafka properties file, like kcat -F (env
-//   KAFKA_CONFIG_FILE) -X name=value         one librdkafka property, like kcat
-//   -X (repeatable)
+//   --kafka_config_file   librdkafka properties file, like kcat -F
+//                         (env KAFKA_CONFIG_FILE)
+//   -X name=value         one librdkafka property, like kcat -X (repeatable)
 // plus each service's own flags, each of which may also come from an
 // environment variable of the same name in capitals (--prep_time <- PREP_TIME).
 // Precedence: the command line, then the environment, then the default.
 //
 // Usage (in main):
-//   absl::StatusOr<ParsedCommandLine> args = ParseCommandLine(
-//       argc, argv, kUsage, {{"prep_time", "PREP_TIME"}});
+//   absl::StatusOr<ParsedCommandLine> args =
+//       ParseCommandLine(argc, argv, kUsage, {"group", "prep_time"});
 //   absl::StatusOr<kafka::ClientConfig> kafka =
-//   KafkaClientConfig(args->kafka_properties);
+//       KafkaClientConfig(args->kafka_properties);
 
 #ifndef KITCHEN_CLI_COMMAND_LINE_H_
 #define KITCHEN_CLI_COMMAND_LINE_H_
@@ -35,8 +35,8 @@ namespace kitchen::cli {
 
 // A flag that may also be set from the environment.
 struct EnvBinding {
-  const char* flag;  // "prep_time"
-  const char* env;   // "PREP_TIME"
+  std::string flag;  // "prep_time"
+  std::string env;   // "PREP_TIME"
 };
 
 struct ParsedCommandLine {
@@ -52,12 +52,15 @@ struct ParsedCommandLine {
 // an error naming it.
 absl::StatusOr<ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
-    const std::vector<EnvBinding>& env);
+    const std::vector<std::string>& env_flags);
 
 // Splits "-X name=value" pairs out of `args` (argv without argv[0]); exposed
 // for tests.
 absl::StatusOr<kafka::Properties> ExtractKafkaProperties(
     std::vector<std::string>& args);
+
+// FLAG_NAME for --flag_name: the environment variable a flag is read from.
+std::string EnvironmentName(absl::string_view flag);
 
 // Sets each flag whose environment variable is set and not empty.
 absl::Status ApplyEnvironment(const std::vector<EnvBinding>& env);

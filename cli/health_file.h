@@ -5,14 +5,15 @@
 // service's main loop runs it rewrites the file every second or so:
 //   - the file's age says the loop is alive (liveness: younger than 30 s);
 //   - its content says `ready` once the consumer is in its group with
-//   partitions
-//     assigned, else `starting` (readiness).
+//     partitions assigned, else `starting` (readiness).
 // An empty path turns it off.
 //
 // Usage:
 //   HealthFile health(absl::GetFlag(FLAGS_health_file));
-//   while (running) { ...; health.Beat([&] { return
-//   !consumer->Assignment().empty(); }); }
+//   while (running) {
+//     ...
+//     health.Beat([&] { return !consumer->Assignment().empty(); });
+//   }
 
 #ifndef KITCHEN_CLI_HEALTH_FILE_H_
 #define KITCHEN_CLI_HEALTH_FILE_H_

@@ -60,12 +60,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
       kitchen::cli::ParseCommandLine(
           argc, argv, kUsage,
-          {{"group", "GROUP"},
-           {"prep_time", "PREP_TIME"},
-           {"topic", "TOPIC"},
-           {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
-           {"lag_interval", "LAG_INTERVAL"},
-           {"health_file", "HEALTH_FILE"}});
+          {"group", "prep_time", "topic", "dead_letter_topic", "lag_interval",
+           "health_file"});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
     return kitchen::cli::kExitUsage;

@@ -48,8 +48,8 @@ namespace {
 
 void LogFromLibrdkafka(const rd_kafka_t* /*handle*/, int level,
                        const char* facility, const char* text) {
-  // syslog levels: 0-3 error, 4 warning, the rest informational (librdkafka is quiet
-  // below warnings unless asked, e.g. `-X debug=cgrp`).
+  // syslog levels: 0-3 error, 4 warning, the rest informational (librdkafka is
+  // quiet below warnings unless asked, e.g. `-X debug=cgrp`).
   if (level <= 3) {
     logging::Error("kafka %s: %s", facility, text);
   } else if (level == 4) {

@@ -4,7 +4,7 @@
 // client is configured, in increasing precedence, by
 //   1. the service's own defaults (e.g. the waiter's acks=all),
 //   2. a properties file (`--kafka_config_file`, key=value lines, like kcat's
-//   -F),
+//      -F),
 //   3. single properties on the command line (`-X key=value`, like kcat's -X),
 //   4. the bootstrap servers (`--brokers` / KAFKA_BOOTSTRAP_SERVERS).
 // Every property is handed to librdkafka when the configuration is built, so an

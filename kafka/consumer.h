@@ -2,25 +2,25 @@
 //
 // An RAII Kafka consumer-group member built for at-least-once processing:
 //  - offsets are stored only when the caller says a record is done
-//  (StoreOffset), and
-//    committed from those (periodically, on revoke, and on close);
+//    (StoreOffset), and committed from those (periodically, on revoke, and on
+//    close);
 //  - it closes before destruction (librdkafka's C++ API skips the final commit
-//  and the
-//    clean group leave when a consumer is deleted without close());
+//    and the clean group leave when a consumer is deleted without close());
 //  - rebalances are logged, a revoke commits progress before the partitions go,
-//  and a
-//    commit failure during a rebalance is logged, never fatal;
+//    and a commit failure during a rebalance is logged, never fatal;
 //  - a RebalanceListener may choose where each assigned partition starts (the
-//  manager
-//    starts from its ledger, not from Kafka's committed offsets).
+//    manager starts from its ledger, not from Kafka's committed offsets).
 //
 // Usage:
 //   auto conf = BuildConf(config, ConsumerDefaults("cook"));
-//   auto consumer = Consumer::Create(*std::move(conf), {"pizza-order"},
-//   nullptr); while (running) {
+//   auto consumer =
+//       Consumer::Create(*std::move(conf), {"pizza-order"}, nullptr);
+//   while (running) {
 //     auto polled = (*consumer)->Poll(100);
-//     if (polled.ok() && *polled) { Cook(**polled);
-//     (*consumer)->StoreOffset(**polled); }
+//     if (polled.ok() && *polled) {
+//       Cook(**polled);
+//       (*consumer)->StoreOffset(**polled);
+//     }
 //   }
 //   (*consumer)->Close();
 

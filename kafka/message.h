@@ -5,8 +5,7 @@
 //
 // Usage:
 //   absl::StatusOr<std::optional<Message>> polled = consumer->Poll(100);
-//   if (polled.ok() && *polled) Handle((*polled)->value(),
-//   (*polled)->Headers());
+//   if (polled.ok() && *polled) Handle((*polled)->value());
 
 #ifndef KITCHEN_KAFKA_MESSAGE_H_
 #define KITCHEN_KAFKA_MESSAGE_H_

@@ -6,10 +6,8 @@
 // reported through the delivery callback.
 //
 // Usage:
-//   auto producer = Producer::Create(std::move(conf), [](const Delivery& d)
-//   {...});
-//   (*producer)->Send({.topic = "pizza-order", .key = "17", .value = bytes},
-//   token);
+//   auto producer = Producer::Create(std::move(conf), OnDelivery);
+//   (*producer)->Send({"pizza-order", "17", bytes, &headers}, token);
 //   (*producer)->Poll(0);               // serves delivery callbacks
 //   absl::Status flushed = (*producer)->Flush(absl::Seconds(10));
 

@@ -4,23 +4,20 @@
 // (ledger_line.h), appended only, and the source of truth for where the manager
 // reads next. Opening it
 //   - takes an exclusive lock (flock), so a second manager on the same file is
-//   refused
-//     instead of interleaving lines; the lock dies with the process, even on
-//     SIGKILL;
+//     refused instead of interleaving lines; the lock dies with the process,
+//     even on SIGKILL;
 //   - checks every line, and fails naming the line if one is not a ledger line;
 //   - finds a torn last line (a crash mid-write: bytes after the last newline),
-//   sets
-//     it aside in a side file next to the ledger and truncates the ledger to
-//     its last whole line;
+//     sets it aside in a side file next to the ledger and truncates the ledger
+//     to its last whole line;
 //   - learns the next offset of every partition, kept current in memory
-//   afterwards,
-//     so a rebalance never re-reads the file.
+//     afterwards, so a rebalance never re-reads the file.
 // Append() returns only once the lines are on disk (fdatasync); if a write
 // fails the ledger is cut back to where it was, so nothing half-written stays.
 //
 // Usage:
 //   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
-//   Ledger::Open("ledger.jsonl");
+//       Ledger::Open("ledger.jsonl");
 //   (*ledger)->Append(entries);
 //   absl::optional<int64_t> next = (*ledger)->NextOffset("pizza-order", 3);
 

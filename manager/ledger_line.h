@@ -4,7 +4,8 @@
 // that a person can read and any program can parse:
 //
 //   {"order_id":"3f2a...","pizza":"margherita","table":17,
-//    "placed_at":"2026-11-24T05:58:19.065Z","topic":"pizza-order","partition":2,
+//    "placed_at":"2026-11-24T05:58:19.065Z","topic":"pizza-order",
+//    "partition":2,
 //    "offset":0,"recorded_at":"2026-11-24T05:58:19.080Z"}
 //
 // placed_at is null and order_id "" for orders from producers that do not set
@@ -12,7 +13,7 @@
 // (the mapping writes int64 as strings) and formatting stays off the profile.
 //
 // Usage:
-//   std::string line = FormatLedgerLine(entry);          // no trailing newline
+//   std::string line = FormatLedgerLine(entry);  // no trailing newline
 //   absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
 
 #ifndef KITCHEN_MANAGER_LEDGER_LINE_H_

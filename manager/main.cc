@@ -89,13 +89,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
       kitchen::cli::ParseCommandLine(
           argc, argv, kUsage,
-          {{"ledger", "LEDGER"},
-           {"group", "GROUP"},
-           {"topic", "TOPIC"},
-           {"dead_letter_topic", "DEAD_LETTER_TOPIC"},
-           {"sync_max_records", "SYNC_MAX_RECORDS"},
-           {"sync_max_delay", "SYNC_MAX_DELAY"},
-           {"health_file", "HEALTH_FILE"}});
+          {"ledger", "group", "topic", "dead_letter_topic", "sync_max_records",
+           "sync_max_delay", "health_file"});
   if (!args.ok()) {
     kitchen::logging::Error("%s", args.status().message());
     return kExitUsage;

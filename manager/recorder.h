@@ -4,17 +4,14 @@
 // the ledger exactly once. Exactly-once into a file works by keeping each
 // record's position with the record (Kafka's "storing offsets outside Kafka"):
 //   - on every assignment each partition starts at the ledger's next offset for
-//   it
-//     (the earliest the topic holds if the ledger has none), never at Kafka's
-//     committed offset;
+//     it (the earliest the topic holds if the ledger has none), never at
+//     Kafka's committed offset;
 //   - records are appended in batches (group commit): a batch ends when nothing
-//   more
-//     is waiting, or at `sync_max_records`, or `sync_max_delay` after it began,
-//     and is fsync'ed before its offsets are stored for commit (Kafka's offsets
-//     then serve lag monitoring only);
+//     more is waiting, or at `sync_max_records`, or `sync_max_delay` after it
+//     began, and is fsync'ed before its offsets are stored for commit (Kafka's
+//     offsets then serve lag monitoring only);
 //   - a record at or below a partition's recorded position is skipped, so a
-//   replay
-//     after a rebalance cannot write a line twice.
+//     replay after a rebalance cannot write a line twice.
 // Records that are not orders go to the dead-letter topic, never into the
 // ledger.
 //

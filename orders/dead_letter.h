@@ -4,18 +4,20 @@
 // not parse, no pizza, table <= 0) is copied to pizza-order.dlq with its
 // original key, value and headers, plus headers saying why and where it came
 // from, so that a consumer never crashes or stalls on it. The header names
-// follow Kafka Connect's
-// (`__connect.errors.*`) in spirit, under a kitchen prefix:
-//   dlq-reason            why it is not an order
-//   dlq-original-topic    topic, partition, offset and timestamp (ms since
-//   epoch) dlq-original-partition dlq-original-offset dlq-original-timestamp
-//   dlq-consumer-group    the group that rejected it
+// follow Kafka Connect's (`__connect.errors.*`) in spirit, under a kitchen
+// prefix:
+//   dlq-reason              why it is not an order
+//   dlq-original-topic      where it was read: topic, partition, offset,
+//   dlq-original-partition
+//   dlq-original-offset
+//   dlq-original-timestamp  and its timestamp (ms since the epoch)
+//   dlq-consumer-group      the group that rejected it
 //
 // Usage:
-//   auto dead_letters = DeadLetterQueue::Create(kafka_config,
-//   "pizza-order.dlq", "cook"); absl::Status sent =
-//   (*dead_letters)->Send(message, DecodeOrder(value).status()); if (sent.ok())
-//   consumer->StoreOffset(message);   // only then move past it
+//   auto dead_letters =
+//       DeadLetterQueue::Create(kafka_config, "pizza-order.dlq", "cook");
+//   absl::Status sent = (*dead_letters)->Send(message, reason);
+//   if (sent.ok()) consumer->StoreOffset(message);   // only then move past it
 
 #ifndef KITCHEN_ORDERS_DEAD_LETTER_H_
 #define KITCHEN_ORDERS_DEAD_LETTER_H_

@@ -6,9 +6,9 @@
 //
 // Usage:
 //   auto broker = DevBrokerProcess::Start();
-//   auto cook = StartService("cook", {"--prep_time=0"},
-//   (*broker)->bootstrap()); int64_t records =
-//   CountRecords((*broker)->bootstrap(), "pizza-order");
+//   auto cook =
+//       StartService("cook", {"--prep_time=0"}, (*broker)->bootstrap());
+//   int64_t records = CountRecords((*broker)->bootstrap(), "pizza-order");
 
 #ifndef KITCHEN_TESTS_HARNESS_H_
 #define KITCHEN_TESTS_HARNESS_H_

@@ -7,11 +7,10 @@
 // dies (PR_SET_PDEATHSIG).
 //
 // Usage:
-//   auto broker = Process::Start("devbroker",
-//   {Binary("deploy/devbroker/devbroker"),
-//                                              "--port", "0"});
-//   std::string address =
-//   (*broker)->WaitForStdoutLine(absl::Seconds(10)).value();
+//   auto broker = Process::Start(
+//       "devbroker", {Binary("deploy/devbroker/devbroker"), "--port", "0"});
+//   absl::StatusOr<std::string> address =
+//       (*broker)->WaitForStdoutLine(absl::Seconds(10));
 
 #ifndef KITCHEN_TESTS_PROCESS_H_
 #define KITCHEN_TESTS_PROCESS_H_

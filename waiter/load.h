@@ -6,7 +6,8 @@
 // orders (ids and times differ).
 //
 // Usage:
-//   LoadOptions options{.count = 200000, .rate = 0, .seed = 42};
+//   LoadOptions options;
+//   options.count = 200000;
 //   RunLoad(*desk, menu, range, options, stop_signal.stop());
 
 #ifndef KITCHEN_WAITER_LOAD_H_

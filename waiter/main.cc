@@ -18,10 +18,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/command_line.h"
+#include "cli/line_reader.h"
 #include "cli/stop_signal.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
-#include "cli/line_reader.h"
 #include "waiter/load.h"
 #include "waiter/menu.h"
 #include "waiter/order_desk.h"
@@ -183,11 +183,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
       kitchen::cli::ParseCommandLine(
           argc, argv, kUsage,
-          {{"menu_file", "MENU_FILE"},
-           {"min_table", "MIN_TABLE"},
-           {"max_table", "MAX_TABLE"},
-           {"topic", "TOPIC"},
-           {"delivery_timeout", "DELIVERY_TIMEOUT"}});
+          {"menu_file", "min_table", "max_table", "topic", "delivery_timeout"});
   if (!args.ok()) return UsageError(args.status().message());
 
   Menu menu = Menu::Default();

@@ -7,8 +7,9 @@
 //
 // Usage:
 //   Menu menu = Menu::Default();
-//   absl::StatusOr<std::string> pizza = menu.Find("Margherita");   //
-//   "margherita" menu.Find("margarita").status().message();
+//   absl::StatusOr<std::string> pizza = menu.Find("Margherita");
+//       // *pizza == "margherita"
+//   menu.Find("margarita").status().message();
 //     // "margarita is not on the menu; did you mean margherita?"
 
 #ifndef KITCHEN_WAITER_MENU_H_

@@ -6,8 +6,8 @@
 // latency.
 //
 // Usage:
-//   auto desk = OrderDesk::Create(config, "pizza-order", absl::Seconds(10),
-//   stdout);
+//   auto desk =
+//       OrderDesk::Create(config, "pizza-order", absl::Seconds(10), stdout);
 //   (*desk)->Place({"margherita", 17});
 //   (*desk)->Finish(absl::Seconds(12));
 //   std::string line = FormatSummary((*desk)->tally());

@@ -7,9 +7,9 @@
 // runs out of time, failed as undelivered.
 //
 // Usage:
-//   auto sender = OrderSender::Create(config, "pizza-order", absl::Seconds(10),
-//                                     [](const PlacedOrder& placed) {
-//                                     Print(placed); });
+//   auto sender = OrderSender::Create(
+//       config, "pizza-order", absl::Seconds(10),
+//       [](const PlacedOrder& placed) { Print(placed); });
 //   (*sender)->Place(orders::NewOrder("margherita", 17, absl::Now()));
 //   (*sender)->Finish(absl::Seconds(15));
 

@@ -6,10 +6,10 @@
 // (the services, kcat) connect to it as to any cluster.
 //
 // Usage:
-//   DevBrokerOptions options;          // 3 brokers, localhost:9092, kitchen
-//   topics options.port = 0;                  // let the system pick a free
-//   port auto broker = DevBroker::Start(options); std::cout <<
-//   (*broker)->bootstrap_servers();   // "localhost:41234"
+//   DevBrokerOptions options;  // 3 brokers, localhost:9092, kitchen topics
+//   options.port = 0;          // let the system pick a free port
+//   auto broker = DevBroker::Start(options);
+//   std::cout << (*broker)->bootstrap_servers();  // "localhost:41234"
 
 #ifndef KITCHEN_DEPLOY_DEVBROKER_DEV_BROKER_H_
 #define KITCHEN_DEPLOY_DEVBROKER_DEV_BROKER_H_

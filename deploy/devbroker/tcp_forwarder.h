@@ -9,9 +9,9 @@
 // the bootstrap survives one broker being down.
 //
 // Usage:
-//   auto forwarder = TcpForwarder::Start(9092, {"127.0.0.1:40001",
-//   "127.0.0.1:40002"}); int port = (*forwarder)->port();   // the chosen one
-//   when asked for port 0
+//   auto forwarder =
+//       TcpForwarder::Start(9092, {"127.0.0.1:40001", "127.0.0.1:40002"});
+//   int port = (*forwarder)->port();  // the chosen one when asked for 0
 
 #ifndef KITCHEN_DEPLOY_DEVBROKER_TCP_FORWARDER_H_
 #define KITCHEN_DEPLOY_DEVBROKER_TCP_FORWARDER_H_

@@ -1,0 +1,839 @@
+#!/usr/bin/python3
+# File: tests/deploy_config_test.py
+#
+# Static checks of the deployment files: docker-compose.yaml, deploy/Dockerfile and
+# deploy/k8s/*.yaml. The development machines and CI have no Docker engine and no
+# Kubernetes cluster, so nothing here is started; instead every name the files share
+# with the code is checked against the code itself, by running the real binaries with
+# --helpfull (each flag that has an environment variable ends its help with
+# "Environment: NAME."). A renamed flag, topic or group therefore fails this test
+# rather than a deployment.
+#
+# Run by Bazel (//tests:deploy_config_test) from its runfiles, or by hand from the
+# repository root after `bazel build //waiter //cook //manager //deploy/devbroker`:
+#   python3 tests/deploy_config_test.py
+# Debian's python3 with python3-yaml (tools/install_deps.sh installs both).
+
+import glob
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("deploy_config_test: no PyYAML for " + sys.executable +
+             "; install Debian's python3-yaml (tools/install_deps.sh does)")
+
+# Where the binaries are: Bazel's runfiles (cook/cook), or a source tree (bazel-bin/...).
+BIN_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the deployment files are: beside the binaries if Bazel was given them as data,
+# else the source tree this script lives in (its runfiles entry links there).
+ROOT = BIN_ROOT
+if not os.path.isfile(os.path.join(ROOT, "docker-compose.yaml")):
+    ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+COMPOSE = "docker-compose.yaml"
+DOCKERFILE = "deploy/Dockerfile"
+K8S_DIR = "deploy/k8s"
+# The binaries the deployments run, each configured through its environment.
+SERVICE_BINARIES = {
+    "waiter": "waiter/waiter",
+    "cook": "cook/cook",
+    "manager": "manager/manager",
+}
+DEVBROKER = "deploy/devbroker/devbroker"
+# Libraries every debian:12-slim image has (priority required), so the Dockerfile
+# need not install them.
+BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
+# What the runtime image offers a healthcheck or probe besides the binaries.
+PROBE_TOOLS = {"sh", "test", "find", "grep", "cat", "["}
+
+errors = []
+checks = 0
+
+
+def fail(where, message):
+    errors.append(f"{where}: {message}")
+
+
+def check(condition, where, message):
+    global checks
+    checks += 1
+    if not condition:
+        fail(where, message)
+    return condition
+
+
+# ---------------------------------------------------------------------------------
+# The code's side: flags, environment variables and defaults of each binary.
+
+
+def binary_path(relative):
+    """The built binary: in Bazel's runfiles it sits at its package path; in a source
+    tree, under bazel-bin."""
+    for candidate in (os.path.join(BIN_ROOT, relative),
+                      os.path.join(BIN_ROOT, "bazel-bin", relative)):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class Flags:
+    """What `BINARY --helpfull` says: each flag's default and environment variable."""
+
+    def __init__(self, name, text):
+        self.name = name
+        self.defaults = {}  # flag -> default value, unquoted
+        self.env = {}  # environment variable -> flag
+        flat = re.sub(r"\s+", " ", text)
+        for flag, help_text, default in re.findall(
+                r"--(\w+) \((.*?)\); default: (.*?);", flat):
+            self.defaults[flag] = default.strip().strip('"')
+            for env in re.findall(r"Environment: ([A-Z][A-Z0-9_]*)\.", help_text):
+                self.env[env] = flag
+
+    def default_for_env(self, env):
+        return self.defaults.get(self.env.get(env, ""), None)
+
+
+def read_flags(name, relative):
+    path = binary_path(relative)
+    if path is None:
+        fail(relative, "binary not found (build it: bazel build //" +
+             os.path.dirname(relative) + ")")
+        return None
+    # A clean environment: the defaults, not whatever the caller has set.
+    result = subprocess.run([path, "--helpfull"], capture_output=True, text=True,
+                            timeout=60, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    text = result.stdout + result.stderr
+    flags = Flags(name, text)
+    if not check(flags.defaults, relative, "--helpfull listed no flags:\n" + text):
+        return None
+    return flags
+
+
+# ---------------------------------------------------------------------------------
+# Helpers for the files.
+
+
+def load_yaml_documents(relative):
+    path = os.path.join(ROOT, relative)
+    try:
+        with open(path) as f:
+            documents = [d for d in yaml.safe_load_all(f) if d is not None]
+    except OSError as e:
+        fail(relative, f"cannot read it: {e.strerror}")
+        return None
+    except yaml.YAMLError as e:
+        fail(relative, f"not valid YAML: {e}")
+        return None
+    global checks
+    checks += 1
+    return documents
+
+
+def environment_dict(where, environment):
+    """Compose's `environment`, as a mapping or as a list of NAME=value."""
+    if environment is None:
+        return {}
+    if isinstance(environment, dict):
+        for name, value in environment.items():
+            check(value is None or (isinstance(value, (str, int, float)) and
+                                    not isinstance(value, bool)),
+                  where, f"environment {name}: {value!r} must be a string or a number "
+                  "(quote it)")
+        return {str(k): ("" if v is None else str(v)) for k, v in environment.items()}
+    result = {}
+    for item in environment:
+        name, _, value = str(item).partition("=")
+        result[name] = value
+    return result
+
+
+def as_argv(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return shlex.split(value)
+    return [str(v) for v in value]
+
+
+def image_repository(image):
+    """kitchen for kitchen:latest, registry.example.com/x/kitchen:1 and kitchen@sha256:..."""
+    image = str(image).split("@")[0]
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":")[0]
+
+
+def host_ports(where, ports):
+    """The published ports of a compose `ports` list: (host address, host port,
+    protocol, container port) each."""
+    published = []
+    for entry in ports or []:
+        if isinstance(entry, dict):
+            if entry.get("published") is not None:
+                published.append((str(entry.get("host_ip", "")), str(entry["published"]),
+                                  entry.get("protocol", "tcp"), str(entry.get("target"))))
+            continue
+        text = str(entry)
+        text, _, protocol = text.partition("/")
+        parts = text.rsplit(":", 2)
+        if len(parts) == 1:
+            continue  # Only a container port: Docker picks a free host port.
+        host_ip = parts[0] if len(parts) == 3 else ""
+        published.append((host_ip, parts[-2], protocol or "tcp", parts[-1]))
+    for _, port, _, _ in published:
+        check(re.fullmatch(r"\d+(-\d+)?", port), where, f"published port {port!r} is not a number")
+    return published
+
+
+# ---------------------------------------------------------------------------------
+# deploy/Dockerfile.
+
+
+class Dockerfile:
+    def __init__(self):
+        self.targets = []  # Bazel labels built.
+        self.binaries = {}  # Binary name -> bazel-bin path copied into the image.
+        self.runtime_packages = set()
+        self.user = None
+        self.stages = []  # (base image, stage name)
+
+
+def read_dockerfile():
+    where = DOCKERFILE
+    path = os.path.join(ROOT, DOCKERFILE)
+    if not check(os.path.isfile(path), where, "missing: the kitchen services build from it"):
+        return None
+    with open(path) as f:
+        text = f.read()
+    # Instructions, with continuation lines joined and comments dropped.
+    lines = []
+    for line in text.splitlines():
+        if line.strip().startswith("#"):
+            continue
+        if lines and lines[-1].endswith("\\"):
+            lines[-1] = lines[-1][:-1] + " " + line.strip()
+        else:
+            lines.append(line.strip())
+    result = Dockerfile()
+    run_in_stage = []  # RUN commands of each stage.
+    for line in filter(None, lines):
+        instruction, _, rest = line.partition(" ")
+        instruction = instruction.upper()
+        if instruction == "FROM":
+            words = rest.split()
+            stage = words[2] if len(words) >= 3 and words[1].upper() == "AS" else ""
+            result.stages.append((words[0], stage))
+            run_in_stage.append([])
+        elif instruction == "RUN" and run_in_stage:
+            run_in_stage[-1].append(rest)
+        elif instruction == "USER":
+            result.user = rest.strip()
+    if not check(len(result.stages) >= 2, where,
+                 "expected a multi-stage build (a build stage and a runtime stage)"):
+        return result
+    check(result.stages[0][0] == "debian:12", where,
+          f"the build stage is FROM {result.stages[0][0]}, not debian:12 (the machines' system)")
+    check(result.stages[-1][0] == "debian:12-slim", where,
+          f"the runtime stage is FROM {result.stages[-1][0]}, not debian:12-slim")
+    build_runs = " && ".join(" && ".join(runs) for runs in run_in_stage[:-1])
+    check("tools/install_deps.sh" in build_runs, where,
+          "the build stage does not run tools/install_deps.sh (the one dependency list)")
+    build = re.search(r"bazel build ((?:\s*(?:-c \w+|--\S+|//\S+))+)", build_runs)
+    if check(build, where, "the build stage runs no `bazel build //...`"):
+        result.targets = re.findall(r"//\S+", build.group(1))
+    for target in result.targets:
+        package, _, name = target[2:].partition(":")
+        name = name or package.rsplit("/", 1)[-1]
+        relative = f"{package}/{name}"
+        check(binary_path(relative) is not None, where,
+              f"builds {target}, which is not a binary target this test knows (a real "
+              "cc_binary belongs in the data of //tests:deploy_config_test)")
+        copied = re.search(r"bazel-bin/" + re.escape(relative) + r"(?=\s|$)", build_runs)
+        if check(copied, where, f"builds {target} but never copies bazel-bin/{relative}"):
+            result.binaries[name] = relative
+    for copied in re.findall(r"bazel-bin/(\S+)", build_runs):
+        check(copied in result.binaries.values(), where,
+              f"copies bazel-bin/{copied}, which `bazel build` does not build")
+    for name in SERVICE_BINARIES:
+        check(name in result.binaries, where, f"the image lacks the {name} binary")
+    check(re.search(r"COPY --from=\S+ \S+ /usr/local/bin/?", text), where,
+          "the binaries are not copied to /usr/local/bin")
+    check(result.user and result.user.split(":")[0] not in ("root", "0"), where,
+          f"the image must run as a non-root user (USER is {result.user!r})")
+    for run in run_in_stage[-1]:
+        for install in re.findall(r"apt-get install ([^&;|]*)", run):
+            result.runtime_packages.update(
+                word for word in install.split() if not word.startswith("-"))
+    check(result.runtime_packages, where, "the runtime stage installs no packages")
+    check_runtime_libraries(result)
+    return result
+
+
+def library_path_variants(library):
+    """The paths dpkg may know a library by: as ldd found it and its real file, each
+    under /lib and /usr/lib (Debian 12 merges them; dpkg keeps the installed path)."""
+    variants = []
+    for path in (library, os.path.realpath(library)):
+        for variant in (path, re.sub(r"^/usr/lib/", "/lib/", path),
+                        re.sub(r"^/lib/", "/usr/lib/", path)):
+            if variant not in variants:
+                variants.append(variant)
+    return variants
+
+
+def check_runtime_libraries(dockerfile):
+    """Each library a binary is linked against directly comes from a package the
+    runtime stage installs (or one debian:12-slim has)."""
+    tools = [shutil.which(t) for t in ("readelf", "ldd", "dpkg-query")]
+    if not all(tools):
+        print("deploy_config_test: no readelf/ldd/dpkg-query; runtime libraries not checked")
+        return
+    needs = []  # (binary, soname, library path)
+    for name, relative in sorted(dockerfile.binaries.items()):
+        path = binary_path(relative)
+        if path is None:
+            continue
+        dynamic = subprocess.run(["readelf", "-d", path], capture_output=True, text=True)
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic.stdout)
+        ldd = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, re.M))
+        for soname in needed:
+            if soname.startswith("ld-linux"):
+                continue
+            library = resolved.get(soname)
+            if check(library and library != "not", DOCKERFILE,
+                     f"{name} needs {soname}, which ldd cannot find"):
+                needs.append((name, soname, library))
+    # One dpkg-query for every path (it is slow to start): path -> package.
+    paths = sorted({v for _, _, library in needs for v in library_path_variants(library)})
+    search = subprocess.run(["dpkg-query", "-S"] + paths, capture_output=True, text=True)
+    owners = {}
+    for line in search.stdout.splitlines():
+        package, _, path = line.partition(": ")
+        owners[path.strip()] = package.split(":")[0].split(",")[0].strip()
+    missing = {}  # Package -> the binaries (and libraries) that need it.
+    for name, soname, library in needs:
+        owner = next((owners[v] for v in library_path_variants(library) if v in owners), None)
+        if not check(owner, DOCKERFILE, f"{name} needs {library}, which no Debian package "
+                     "provides: the runtime image would not have it"):
+            continue
+        if owner in dockerfile.runtime_packages or owner in BASE_IMAGE_PACKAGES:
+            check(True, DOCKERFILE, "")
+        else:
+            missing.setdefault(owner, set()).add(f"{name} ({soname})")
+    for owner, users in sorted(missing.items()):
+        fail(DOCKERFILE, f"the runtime stage does not install {owner}, which "
+             f"{len(users)} binary/library pair(s) need, e.g. {sorted(users)[0]}")
+
+
+# ---------------------------------------------------------------------------------
+# Checks shared by compose and Kubernetes: one kitchen service's environment.
+
+
+def check_service_environment(where, binary, env, flags_by_binary, health_commands):
+    """`env`: NAME -> value (None when it comes from elsewhere, e.g. a Secret)."""
+    flags = flags_by_binary.get(binary)
+    if flags is None:
+        return
+    for name in sorted(env):
+        check(name in flags.env, where,
+              f"environment variable {name} is not read by {binary} (it reads "
+              f"{', '.join(sorted(flags.env))})")
+    # Names shared with the code must be the code's own: the topics and the group.
+    for name in ("TOPIC", "DEAD_LETTER_TOPIC", "GROUP"):
+        if env.get(name) is not None and name in flags.env:
+            default = flags.default_for_env(name)
+            check(env[name] == default, where,
+                  f"{name}={env[name]} but {binary} --{flags.env[name]} defaults to "
+                  f"{default!r}; the deployment must use the code's name")
+    check("KAFKA_BOOTSTRAP_SERVERS" in env or "KAFKA_CONFIG_FILE" in env, where,
+          f"{binary} is not told where Kafka is (KAFKA_BOOTSTRAP_SERVERS or "
+          "KAFKA_CONFIG_FILE)")
+    # A service with a health file must write one, and be probed on it.
+    if "HEALTH_FILE" in flags.env:
+        health = env.get("HEALTH_FILE")
+        if check(health, where, f"{binary} writes a health file but HEALTH_FILE is not set"):
+            for kind, command in health_commands.items():
+                check(command and health in command, where,
+                      f"the {kind} does not look at HEALTH_FILE {health}: {command!r}")
+                if command:
+                    check(re.search(r"-mmin -0?\.5\b", command), where,
+                          f"the {kind} does not check that {health} was written within "
+                          f"30 s (find {health} -mmin -0.5): {command!r}")
+                    words = set(re.findall(r"(?:^|[|&;]\s*)([\w\[.-]+)", command))
+                    check(words <= PROBE_TOOLS, where,
+                          f"the {kind} uses {sorted(words - PROBE_TOOLS)}, which the "
+                          f"runtime image lacks (it has {sorted(PROBE_TOOLS)})")
+                if command and kind != "liveness probe" and kind != "startup probe":
+                    check(re.search(r"grep -qx ready", command), where,
+                          f"the {kind} does not check that {health} says ready")
+
+
+def probe_command(probe):
+    if not probe:
+        return None
+    command = (probe.get("exec") or {}).get("command")
+    if not command:
+        return None
+    if len(command) >= 3 and command[0] in ("sh", "/bin/sh") and command[1] == "-c":
+        return command[2]
+    return " ".join(command)
+
+
+# ---------------------------------------------------------------------------------
+# docker-compose.yaml.
+
+
+def check_compose(flags_by_binary, dockerfile, devbroker_flags):
+    documents = load_yaml_documents(COMPOSE)
+    if not documents:
+        return
+    where = COMPOSE
+    compose = documents[0]
+    services = compose.get("services") or {}
+    if not check(services, where, "defines no services"):
+        return
+    declared_volumes = set((compose.get("volumes") or {}).keys())
+    used_volumes = set()
+    published = {}
+    kitchen_image = None
+    brokers = {}  # service -> its environment
+    advertised = set()  # host:port any broker advertises
+    topic_setup = None
+    kitchen_services = {}
+
+    for name, service in services.items():
+        at = f"{where}: service {name}"
+        if not check(isinstance(service, dict), where, f"service {name} is not a mapping"):
+            continue
+        env = environment_dict(at, service.get("environment"))
+        image = service.get("image")
+        build = service.get("build")
+        # Built from deploy/Dockerfile: a kitchen service.
+        if build is not None:
+            context = build if isinstance(build, str) else build.get("context", ".")
+            dockerfile_path = "Dockerfile" if isinstance(build, str) else build.get(
+                "dockerfile", "Dockerfile")
+            relative = os.path.normpath(os.path.join(context, dockerfile_path))
+            check(relative == DOCKERFILE, at,
+                  f"builds from {relative}, not {DOCKERFILE}")
+            check(os.path.isfile(os.path.join(ROOT, relative)), at, f"{relative} is missing")
+            kitchen_services[name] = (service, env)
+            if image:
+                check(kitchen_image in (None, image), at,
+                      f"image {image} differs from the other kitchen services' {kitchen_image}")
+                kitchen_image = image
+        elif check(image, at, "has neither image nor build"):
+            # Someone else's image: a pinned version, so that the file means one thing.
+            check(re.search(r":[\w.-]+$", str(image)) and not str(image).endswith(":latest"),
+                  at, f"image {image} has no pinned version tag")
+        if image and str(image).startswith("apache/kafka") and "KAFKA_NODE_ID" in env:
+            brokers[name] = env
+        argv = as_argv(service.get("entrypoint")) + as_argv(service.get("command"))
+        if any("kafka-topics.sh" in arg for arg in argv):
+            topic_setup = (name, service, env, argv)
+        for host_ip, port, protocol, target in host_ports(at, service.get("ports")):
+            key = (port, protocol)
+            check(key not in published, at,
+                  f"publishes port {port}/{protocol}, already published by {published.get(key)}")
+            published[key] = name
+        for volume in service.get("volumes") or []:
+            source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
+            kind = volume.get("type", "volume") if isinstance(volume, dict) else None
+            if source and kind in (None, "volume") and not source.startswith((".", "/", "~", "$")):
+                used_volumes.add(source)
+                check(source in declared_volumes, at,
+                      f"uses the named volume {source}, which the top-level volumes do not declare")
+        depends_on = service.get("depends_on") or {}
+        if isinstance(depends_on, list):
+            depends_on = {d: {"condition": "service_started"} for d in depends_on}
+        for other, condition in depends_on.items():
+            if not check(other in services, at, f"depends on {other}, which is not a service"):
+                continue
+            condition = (condition or {}).get("condition", "service_started")
+            check(condition in ("service_started", "service_healthy",
+                                "service_completed_successfully"),
+                  at, f"depends on {other} with an unknown condition {condition}")
+            if condition == "service_healthy":
+                check(services[other].get("healthcheck"), at,
+                      f"waits for {other} to be healthy, but {other} has no healthcheck")
+            if condition == "service_completed_successfully":
+                check(str(services[other].get("restart", "no")) == "no", at,
+                      f"waits for {other} to complete, but {other} restarts")
+    for volume in sorted(declared_volumes - used_volumes):
+        fail(where, f"declares the volume {volume}, which no service uses")
+
+    # The brokers: KRaft, no ZooKeeper, a quorum of them all, advertised correctly.
+    check(not any("zookeeper" in str(s.get("image", "")) for s in services.values()), where,
+          "runs ZooKeeper; the cluster is KRaft")
+    check(len(brokers) >= 3, where, f"has {len(brokers)} Kafka brokers, expected 3")
+    node_ids = {}
+    for name, env in brokers.items():
+        at = f"{where}: service {name}"
+        check("controller" in env.get("KAFKA_PROCESS_ROLES", ""), at,
+              "is not a KRaft controller (KAFKA_PROCESS_ROLES)")
+        check(env.get("CLUSTER_ID"), at, "has no CLUSTER_ID")
+        node_id = env.get("KAFKA_NODE_ID")
+        check(node_id not in node_ids, at,
+              f"KAFKA_NODE_ID {node_id} is also {node_ids.get(node_id)}'s")
+        node_ids[node_id] = name
+        voters = env.get("KAFKA_CONTROLLER_QUORUM_VOTERS", "")
+        check(f"{node_id}@{services[name].get('hostname', name)}:" in voters, at,
+              f"is not among its own quorum voters {voters!r}")
+        listeners = dict(re.findall(r"(\w+)://[^:,]*:(\d+)", env.get("KAFKA_LISTENERS", "")))
+        service_ports = {port: target
+                         for _, port, _, target in host_ports(at, services[name].get("ports"))}
+        for listener, host, port in re.findall(r"(\w+)://([^:,]+):(\d+)",
+                                               env.get("KAFKA_ADVERTISED_LISTENERS", "")):
+            advertised.add(f"{host}:{port}")
+            check(listener in listeners, at, f"advertises {listener}, which it does not listen on")
+            if host in ("localhost", "127.0.0.1"):
+                # For the host: the advertised port must be published to the listener.
+                check(service_ports.get(port) == listeners.get(listener), at,
+                      f"advertises {listener} as {host}:{port}, but publishes "
+                      f"{port} to {service_ports.get(port)} instead of the listener's "
+                      f"port {listeners.get(listener)}")
+            else:
+                check(host in (name, services[name].get("hostname")), at,
+                      f"advertises {host}:{port}, not its own name")
+    for setting in ("CLUSTER_ID", "KAFKA_CONTROLLER_QUORUM_VOTERS"):
+        values = {env.get(setting) for env in brokers.values()}
+        check(len(values) == 1, where, f"the brokers disagree on {setting}: {values}")
+
+    # The topic setup: the code's topics, enough brokers for the replication factor.
+    topics = set()
+    if check(topic_setup, where, "no service creates the topics (kafka-topics.sh)"):
+        name, service, env, argv = topic_setup
+        at = f"{where}: service {name}"
+        topics = set(env.get("TOPICS", "").split())
+        partitions = env.get("PARTITIONS")
+        replication = int(env.get("REPLICATION_FACTOR", "0") or 0)
+        min_isr = int(env.get("MIN_INSYNC_REPLICAS", "0") or 0)
+        for binary in ("cook", "manager", "waiter"):
+            flags = flags_by_binary.get(binary)
+            for variable in ("TOPIC", "DEAD_LETTER_TOPIC"):
+                if flags and variable in flags.env:
+                    default = flags.default_for_env(variable)
+                    check(default in topics, at, f"does not create {default} ({binary}'s "
+                          f"{variable}); TOPICS={sorted(topics)}")
+        if devbroker_flags:
+            check(partitions == devbroker_flags.defaults.get("partitions"), at,
+                  f"PARTITIONS={partitions}, but the kitchen's topics have "
+                  f"{devbroker_flags.defaults.get('partitions')} (devbroker --partitions)")
+        check(3 <= replication <= len(brokers), at,
+              f"REPLICATION_FACTOR={replication}: expected 3, at most the {len(brokers)} brokers")
+        check(1 <= min_isr < replication, at,
+              f"MIN_INSYNC_REPLICAS={min_isr} must be at least 1 and below the replication "
+              f"factor {replication}, or one broker down stops every order")
+        check(service.get("depends_on"), at, "does not wait for the brokers")
+        script = argv[-1].replace("$$", "$")
+        for variable in ("TOPICS", "PARTITIONS", "REPLICATION_FACTOR", "MIN_INSYNC_REPLICAS",
+                         "BOOTSTRAP"):
+            check("$" + variable in script, at, f"the script does not use ${variable}")
+        if shutil.which("bash"):
+            syntax = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True)
+            check(syntax.returncode == 0, at, f"the script is not valid bash: {syntax.stderr}")
+        for server in env.get("BOOTSTRAP", "").split(","):
+            check(server in advertised, at,
+                  f"BOOTSTRAP {server} is no broker's advertised listener")
+
+    # The kitchen's own services.
+    for binary in ("cook", "manager", "waiter"):
+        check(binary in kitchen_services, where, f"has no {binary} service built from {DOCKERFILE}")
+    for name, (service, env) in kitchen_services.items():
+        at = f"{where}: service {name}"
+        entrypoint = as_argv(service.get("entrypoint"))
+        binary = entrypoint[0] if entrypoint else None
+        if not check(binary in SERVICE_BINARIES, at,
+                     f"entrypoint {entrypoint} does not start one of {sorted(SERVICE_BINARIES)}"):
+            continue
+        if dockerfile:
+            check(binary in dockerfile.binaries, at,
+                  f"runs {binary}, which {DOCKERFILE} does not install")
+        healthcheck = service.get("healthcheck") or {}
+        test = healthcheck.get("test")
+        test_command = None
+        if isinstance(test, list) and test and test[0] == "CMD-SHELL":
+            test_command = " ".join(test[1:])
+        elif isinstance(test, list) and test and test[0] == "CMD":
+            test_command = " ".join(test[1:])
+        elif isinstance(test, str):
+            test_command = test
+        health_commands = {"healthcheck": test_command} if name != "waiter" else {}
+        check_service_environment(at, binary, env, flags_by_binary, health_commands)
+        for server in env.get("KAFKA_BOOTSTRAP_SERVERS", "").split(","):
+            check(server in advertised, at,
+                  f"KAFKA_BOOTSTRAP_SERVERS {server} is no broker's advertised listener")
+        for variable in ("TOPIC", "DEAD_LETTER_TOPIC"):
+            if variable in env:
+                check(env[variable] in topics, at,
+                      f"{variable}={env[variable]} is not created by the topic setup")
+        if binary != "waiter":
+            check(topic_setup and (service.get("depends_on") or {}).get(topic_setup[0], {}).get(
+                "condition") == "service_completed_successfully", at,
+                "does not wait for the topic setup (depends_on ... service_completed_successfully)")
+            check(service.get("stop_grace_period"), at,
+                  "has no stop_grace_period for a graceful stop")
+    if "cook" in kitchen_services:
+        replicas = (kitchen_services["cook"][0].get("deploy") or {}).get("replicas")
+        check(replicas == 2, f"{where}: service cook", f"deploy.replicas is {replicas}, expected 2")
+    if "waiter" in kitchen_services:
+        check("tools" in (kitchen_services["waiter"][0].get("profiles") or []),
+              f"{where}: service waiter", "is not on demand (profiles: [tools])")
+    if "manager" in kitchen_services:
+        service, env = kitchen_services["manager"]
+        ledger = env.get("LEDGER", "")
+        mounts = [str(v).split(":")[1] for v in service.get("volumes") or [] if ":" in str(v)]
+        check(any(ledger.startswith(m.rstrip("/") + "/") for m in mounts),
+              f"{where}: service manager",
+              f"the ledger {ledger} is not on a volume (mounted: {mounts})")
+
+
+# ---------------------------------------------------------------------------------
+# deploy/k8s/*.yaml.
+
+NAMESPACED = {"ConfigMap", "Secret", "Deployment", "StatefulSet", "Job", "Service",
+              "PersistentVolumeClaim", "ServiceAccount", "CronJob"}
+
+
+def pod_spec_checks(at, kind, spec, objects, flags_by_binary, dockerfile,
+                    kitchen_repository, claim_templates=()):
+    template = spec.get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    pod = template.get("spec") or {}
+    if kind in ("Deployment", "StatefulSet"):
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        if check(selector, at, "has no spec.selector.matchLabels"):
+            for key, value in selector.items():
+                check(labels.get(key) == value, at,
+                      f"selector {key}={value} does not match the template's labels {labels}")
+    if kind == "Job":
+        check(pod.get("restartPolicy") in ("Never", "OnFailure"), at,
+              f"a Job's restartPolicy must be Never or OnFailure, not {pod.get('restartPolicy')}")
+    containers = pod.get("containers") or []
+    if not check(containers, at, "has no containers"):
+        return
+    volumes = {v.get("name"): v for v in pod.get("volumes") or []}
+    volume_names = set(volumes) | set(claim_templates)
+    pod_security = pod.get("securityContext") or {}
+    for container in containers:
+        cat = f"{at}: container {container.get('name')}"
+        check(container.get("name"), at, "has a container without a name")
+        image = container.get("image")
+        if not check(image, cat, "has no image"):
+            continue
+        mounts = {}
+        for mount in container.get("volumeMounts") or []:
+            check(mount.get("name") in volume_names, cat,
+                  f"mounts volume {mount.get('name')}, which the pod does not define")
+            mounts[mount.get("mountPath")] = mount.get("name")
+        if image_repository(image) != kitchen_repository:
+            continue
+        # A kitchen service.
+        command = as_argv(container.get("command"))
+        binary = command[0] if command else None
+        if not check(binary in SERVICE_BINARIES, cat,
+                     f"command {command} does not start one of {sorted(SERVICE_BINARIES)}"):
+            continue
+        if dockerfile:
+            check(binary in dockerfile.binaries, cat,
+                  f"runs {binary}, which {DOCKERFILE} does not install")
+        security = container.get("securityContext") or {}
+        check(security.get("runAsNonRoot", pod_security.get("runAsNonRoot")) is True, cat,
+              "does not set securityContext.runAsNonRoot: true")
+        resources = container.get("resources") or {}
+        for part in ("requests", "limits"):
+            amounts = resources.get(part) or {}
+            check(amounts.get("cpu") and amounts.get("memory"), cat,
+                  f"has no resources.{part} for cpu and memory")
+        env = {}
+        for item in container.get("env") or []:
+            name = item.get("name")
+            if "value" in item:
+                env[name] = str(item["value"])
+            else:
+                env[name] = None
+                ref = (item.get("valueFrom") or {}).get("configMapKeyRef")
+                if ref:
+                    config = objects.get(("ConfigMap", ref.get("name")))
+                    if check(config, cat, f"{name} refers to ConfigMap {ref.get('name')}, "
+                             "which is not defined"):
+                        data = config.get("data") or {}
+                        if check(ref.get("key") in data, cat,
+                                 f"{name} refers to key {ref.get('key')}, which ConfigMap "
+                                 f"{ref.get('name')} lacks"):
+                            env[name] = str(data[ref.get("key")])
+        for source in container.get("envFrom") or []:
+            ref = source.get("configMapRef")
+            if not ref:
+                continue
+            config = objects.get(("ConfigMap", ref.get("name")))
+            if check(config, cat, f"envFrom ConfigMap {ref.get('name')}, which is not defined"):
+                for key, value in (config.get("data") or {}).items():
+                    env.setdefault(key, str(value))
+        probes = {}
+        if kind != "Job":
+            probes = {"liveness probe": probe_command(container.get("livenessProbe")),
+                      "readiness probe": probe_command(container.get("readinessProbe"))}
+            if container.get("startupProbe"):
+                probes["startup probe"] = probe_command(container.get("startupProbe"))
+            grace = pod.get("terminationGracePeriodSeconds", 30)
+            check(grace >= 30, cat,
+                  f"terminationGracePeriodSeconds {grace} is too short for a graceful stop")
+        check_service_environment(cat, binary, env, flags_by_binary, probes)
+        # The Kafka properties file comes from a mounted Secret that has it.
+        config_file = env.get("KAFKA_CONFIG_FILE")
+        if config_file:
+            directory, file_name = os.path.split(config_file)
+            volume = volumes.get(mounts.get(directory))
+            if check(volume and volume.get("secret"), cat,
+                     f"KAFKA_CONFIG_FILE {config_file} is not in a mounted Secret"):
+                secret_name = volume["secret"].get("secretName")
+                secret = objects.get(("Secret", secret_name))
+                if check(secret, cat, f"mounts Secret {secret_name}, which is not defined"):
+                    keys = set(secret.get("stringData") or {}) | set(secret.get("data") or {})
+                    check(file_name in keys, cat, f"Secret {secret_name} has no {file_name}")
+        for path in (env.get("HEALTH_FILE"), env.get("LEDGER")):
+            if path and kind != "Job":
+                writable = [m for m in mounts if path.startswith(m.rstrip("/") + "/")]
+                check(writable or not security.get("readOnlyRootFilesystem"), cat,
+                      f"{path} is on the read-only root filesystem (mount a volume there)")
+        if env.get("LEDGER"):
+            ledger_mount = [m for m in mounts if env["LEDGER"].startswith(m.rstrip("/") + "/")]
+            check(ledger_mount and mounts[ledger_mount[0]] in claim_templates, cat,
+                  f"the ledger {env['LEDGER']} is not on a persistent volume claim")
+
+
+def check_kubernetes(flags_by_binary, dockerfile):
+    files = sorted(glob.glob(os.path.join(ROOT, K8S_DIR, "*.yaml")))
+    if not check(files, K8S_DIR, "no manifests"):
+        return
+    # Given the manifests as Bazel data: every manifest in the source tree must be.
+    source_root = os.path.dirname(os.path.realpath(os.path.join(ROOT, COMPOSE)))
+    if source_root != ROOT and os.path.isdir(os.path.join(source_root, K8S_DIR)):
+        given = {os.path.basename(f) for f in files}
+        for path in sorted(glob.glob(os.path.join(source_root, K8S_DIR, "*.yaml"))):
+            check(os.path.basename(path) in given, K8S_DIR,
+                  f"{os.path.basename(path)} is not in the data of //tests:deploy_config_test")
+    objects = {}  # (kind, name) -> object
+    documents = []  # (file, object)
+    for path in files:
+        relative = os.path.relpath(path, ROOT)
+        for document in load_yaml_documents(relative) or []:
+            at = relative
+            if not check(isinstance(document, dict), at, "a document is not a mapping"):
+                continue
+            for field in ("apiVersion", "kind"):
+                check(document.get(field), at, f"a document has no {field}")
+            name = (document.get("metadata") or {}).get("name")
+            kind = document.get("kind")
+            check(name, at, f"a {kind} has no metadata.name")
+            check((kind, name) not in objects, at, f"{kind} {name} is defined twice")
+            objects[(kind, name)] = document
+            documents.append((relative, document))
+    namespaces = [name for kind, name in objects if kind == "Namespace"]
+    check(namespaces == ["kitchen"], K8S_DIR, f"expected the Namespace kitchen, found {namespaces}")
+    kitchen_repository = "kitchen"
+    api_versions = {"Namespace": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
+                    "Deployment": "apps/v1", "StatefulSet": "apps/v1", "Job": "batch/v1"}
+    for relative, document in documents:
+        kind = document.get("kind")
+        name = (document.get("metadata") or {}).get("name")
+        at = f"{relative}: {kind} {name}"
+        if kind in api_versions:
+            check(document.get("apiVersion") == api_versions[kind], at,
+                  f"apiVersion {document.get('apiVersion')}, expected {api_versions[kind]}")
+        if kind in NAMESPACED and namespaces:
+            namespace = (document.get("metadata") or {}).get("namespace")
+            check(namespace in namespaces, at, f"namespace {namespace} is not the kitchen's")
+        spec = document.get("spec") or {}
+        if kind == "Secret":
+            properties = (document.get("stringData") or {}).get("client.properties")
+            if properties is not None:
+                for number, line in enumerate(properties.splitlines(), 1):
+                    line = line.strip()
+                    check(not line or line.startswith("#") or
+                          re.fullmatch(r"[a-z][a-z0-9._]*\s*=.*", line),
+                          at, f"client.properties line {number} is not name=value: {line!r}")
+        elif kind == "Service":
+            selector = spec.get("selector") or {}
+            matched = any(
+                all(((o.get("spec") or {}).get("template") or {}).get("metadata", {}).get(
+                    "labels", {}).get(k) == v for k, v in selector.items())
+                for (k2, _), o in objects.items() if k2 in ("Deployment", "StatefulSet"))
+            check(selector and matched, at, f"selector {selector} matches no workload")
+        elif kind in ("Deployment", "StatefulSet", "Job"):
+            claims = ()
+            if kind == "StatefulSet":
+                service = spec.get("serviceName")
+                if check(service, at, "has no spec.serviceName"):
+                    check(("Service", service) in objects, at,
+                          f"serviceName {service} is not a Service defined here")
+                    if ("Service", service) in objects:
+                        check(objects[("Service", service)]["spec"].get("clusterIP") == "None", at,
+                              f"Service {service} is not headless (clusterIP: None)")
+                templates = spec.get("volumeClaimTemplates") or []
+                check(templates, at, "has no volumeClaimTemplates")
+                claims = tuple((t.get("metadata") or {}).get("name") for t in templates)
+                for claim in templates:
+                    resources = (claim.get("spec") or {}).get("resources") or {}
+                    check((resources.get("requests") or {}).get("storage"), at,
+                          f"volumeClaimTemplate {(claim.get('metadata') or {}).get('name')} "
+                          "requests no storage")
+            pod_spec_checks(at, kind, spec, objects, flags_by_binary, dockerfile,
+                            kitchen_repository, claims)
+    for binary in ("cook", "manager"):
+        runs = [name for (kind, name), o in objects.items()
+                if kind in ("Deployment", "StatefulSet") and any(
+                    as_argv(c.get("command"))[:1] == [binary]
+                    for c in ((o.get("spec") or {}).get("template") or {}).get(
+                        "spec", {}).get("containers", []))]
+        check(runs, K8S_DIR, f"no Deployment or StatefulSet runs {binary}")
+    check(("StatefulSet", "manager") in objects, K8S_DIR, "the manager is not a StatefulSet")
+    if ("Deployment", "cook") in objects:
+        replicas = objects[("Deployment", "cook")]["spec"].get("replicas")
+        check(replicas == 2, K8S_DIR, f"the cook Deployment has {replicas} replicas, expected 2")
+    check(any(k == "Job" for k, _ in objects), K8S_DIR, "no Job runs the waiter")
+
+
+def check_dockerignore():
+    """The build context is the repository root: Bazel's symlinks and .git stay out."""
+    path = os.path.join(ROOT, ".dockerignore")
+    if not check(os.path.isfile(path), ".dockerignore",
+                 f"missing ({DOCKERFILE}'s context is the root)"):
+        return
+    with open(path) as f:
+        patterns = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+    for pattern in ("bazel-*", ".git"):
+        check(pattern in patterns, ".dockerignore", f"does not exclude {pattern}")
+
+
+def main():
+    print(f"deploy_config_test: {ROOT}, Python {sys.version.split()[0]} ({sys.executable}), "
+          f"PyYAML {yaml.__version__}")
+    flags_by_binary = {}
+    for name, relative in SERVICE_BINARIES.items():
+        flags = read_flags(name, relative)
+        if flags:
+            flags_by_binary[name] = flags
+    devbroker_flags = read_flags("devbroker", DEVBROKER)
+    dockerfile = read_dockerfile()
+    check_compose(flags_by_binary, dockerfile, devbroker_flags)
+    check_kubernetes(flags_by_binary, dockerfile)
+    check_dockerignore()
+    if errors:
+        print(f"deploy_config_test: FAILED, {len(errors)} problem(s) in the deployment files:")
+        for error in errors:
+            print("  " + error)
+        return 1
+    print(f"deploy_config_test: OK ({checks} checks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
