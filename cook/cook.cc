@@ -49,16 +49,10 @@ bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {
   absl::StatusOr<kitchen::v1::Order> order =
       orders::DecodeOrder(message.value());
   if (!order.ok()) {
-    // A poison record: park it on the dead-letter topic and move past it. If
-    // even that fails, do not move past it; it is retried after a restart or
-    // rebalance.
-    absl::Status parked = dead_letters_->Send(message, order.status());
-    if (!parked.ok()) {
-      logging::Error(
-          "bad record at %s/%d@%d (%s) could not be dead-lettered: %s",
-          message.topic(), message.partition(), message.offset(),
-          order.status().message(), parked.message());
-      return true;
+    // A poison record: park it on the dead-letter topic and move past it, but
+    // never move past it unparked (a later offset stored would commit past it).
+    if (!dead_letters_->SendPatiently(message, order.status(), stop).ok()) {
+      return false;  // Stopping: not stored, so it is handled again later.
     }
     ++dead_lettered_;
     logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),

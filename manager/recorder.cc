@@ -18,7 +18,7 @@ absl::Status Recorder::Run(absl::Notification& stop) {
       failure_ = polled.status();
       break;
     }
-    if (polled->has_value()) Handle(**polled);
+    if (polled->has_value()) Handle(**polled, stop);
     bool batch_done =
         !batch_.empty() &&
         (!polled->has_value() ||
@@ -30,7 +30,7 @@ absl::Status Recorder::Run(absl::Notification& stop) {
   return failure_;
 }
 
-void Recorder::Handle(const kafka::Message& message) {
+void Recorder::Handle(const kafka::Message& message, absl::Notification& stop) {
   PartitionKey key{message.topic(), message.partition()};
   auto next = next_.find(key);
   if (next != next_.end() && message.offset() < next->second)
@@ -45,12 +45,8 @@ void Recorder::Handle(const kafka::Message& message) {
       failure_ = flushed;
       return;
     }
-    absl::Status parked = dead_letters_->Send(message, order.status());
-    if (!parked.ok()) {
-      failure_ = absl::UnavailableError(absl::StrCat(
-          "bad record at ", message.topic(), "/", message.partition(), "@",
-          message.offset(), " could not be dead-lettered: ", parked.message()));
-      return;
+    if (!dead_letters_->SendPatiently(message, order.status(), stop).ok()) {
+      return;  // Stopping: its position is not advanced, so it comes again.
     }
     ++dead_lettered_;
     logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),

@@ -73,7 +73,7 @@ class Recorder : public kafka::RebalanceListener {
  private:
   using PartitionKey = std::pair<std::string, int32_t>;
 
-  void Handle(const kafka::Message& message);
+  void Handle(const kafka::Message& message, absl::Notification& stop);
   // Appends and syncs the batch, then stores the offsets it covers.
   absl::Status Flush();
 

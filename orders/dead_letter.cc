@@ -2,8 +2,11 @@
 
 #include "orders/dead_letter.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "logging/log.h"
 
 namespace kitchen::orders {
 
@@ -55,6 +58,25 @@ absl::Status DeadLetterQueue::Send(const kafka::Message& message,
     return flushed;
   }
   return last_delivery_;
+}
+
+absl::Status DeadLetterQueue::SendPatiently(const kafka::Message& message,
+                                            const absl::Status& reason,
+                                            absl::Notification& stop) {
+  absl::Duration pause = absl::Seconds(1);
+  while (true) {
+    absl::Status sent = Send(message, reason);
+    if (sent.ok()) return sent;
+    logging::Error(
+        "bad record at %s/%d@%d could not be dead-lettered (%s); trying again "
+        "in %s",
+        message.topic(), message.partition(), message.offset(), sent.message(),
+        absl::FormatDuration(pause));
+    if (stop.WaitForNotificationWithTimeout(pause)) {
+      return absl::CancelledError("stopped before the bad record was parked");
+    }
+    pause = std::min(pause * 2, absl::Seconds(30));
+  }
 }
 
 }  // namespace kitchen::orders

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "kafka/config.h"
 #include "kafka/message.h"
@@ -58,6 +59,13 @@ class DeadLetterQueue {
   // Copies `message` with the reason; waits at most `timeout` for the broker.
   absl::Status Send(const kafka::Message& message, const absl::Status& reason,
                     absl::Duration timeout = absl::Seconds(30));
+
+  // Sends until the copy is safe, retrying with a growing pause (at most 30 s)
+  // while the cluster will not take it, so that the caller never moves past a
+  // bad record that is not parked. Cancelled if `stop` is notified first.
+  absl::Status SendPatiently(const kafka::Message& message,
+                             const absl::Status& reason,
+                             absl::Notification& stop);
 
   const std::string& topic() const { return topic_; }
 
