@@ -49,6 +49,10 @@ Properties ConsumerDefaults(absl::string_view group_id) {
       {"auto.commit.interval.ms", "1000"},
       // A member that dies is replaced within 10 s (Kafka's default is 45 s).
       {"session.timeout.ms", "10000"},
+      // Memory: librdkafka pre-fetches up to 64 MiB by default; 8 MiB keeps a
+      // service small and is still thousands of orders ahead.
+      {"queued.max.messages.kbytes", "8192"},
+      {"fetch.max.bytes", "4194304"},
       // Latency: hand records over as soon as the broker has any.
       {"fetch.wait.max.ms", "10"},
       {"fetch.error.backoff.ms", "100"},

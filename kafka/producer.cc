@@ -38,6 +38,17 @@ Producer::~Producer() {
   rd_kafka_purge(handle_.get(),
                  RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rd_kafka_poll(handle_.get(), 0);
+  for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic);
+}
+
+rd_kafka_topic_t* Producer::TopicHandle(absl::string_view topic) {
+  auto found = topics_.find(topic);
+  if (found != topics_.end()) return found->second;
+  std::string name(topic);
+  rd_kafka_topic_t* handle =
+      rd_kafka_topic_new(handle_.get(), name.c_str(), nullptr);
+  if (handle != nullptr) topics_.emplace(std::move(name), handle);
+  return handle;
 }
 
 absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {
@@ -50,9 +61,14 @@ absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {
           header.value.data(), static_cast<ssize_t>(header.value.size()));
     }
   }
-  std::string topic(record.topic);
+  rd_kafka_topic_t* topic = TopicHandle(record.topic);
+  if (topic == nullptr) {
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);
+    return ErrorToStatus(rd_kafka_last_error(),
+                         absl::StrCat("cannot use topic ", record.topic));
+  }
   rd_kafka_resp_err_t error = rd_kafka_producev(
-      handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+      handle_.get(), RD_KAFKA_V_RKT(topic),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()),
@@ -65,7 +81,8 @@ absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {
   if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     return absl::ResourceExhaustedError("producer queue is full");
   }
-  return ErrorToStatus(error, absl::StrCat("cannot send to topic ", topic));
+  return ErrorToStatus(error,
+                       absl::StrCat("cannot send to topic ", record.topic));
 }
 
 void Producer::Poll(int timeout_ms) {

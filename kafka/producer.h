@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -87,11 +89,16 @@ class Producer {
  private:
   explicit Producer(DeliveryCallback on_delivery)
       : on_delivery_(std::move(on_delivery)) {}
+  // The handle of `topic`, made once: looking a topic up by name on every send
+  // costs a lock and a hash in librdkafka.
+  rd_kafka_topic_t* TopicHandle(absl::string_view topic);
   static void OnDeliveryReport(rd_kafka_t* handle,
                                const rd_kafka_message_t* message, void* opaque);
 
   DeliveryCallback on_delivery_;
   absl::Duration close_timeout_ = absl::Seconds(10);
+  // Destroyed in ~Producer, before the handle they belong to.
+  absl::flat_hash_map<std::string, rd_kafka_topic_t*> topics_;
   HandlePtr handle_;
 };
 

@@ -17,7 +17,7 @@ constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%E3SZ";
 
 void AppendTime(absl::Time when, std::string& out) {
   out.push_back('"');
-  out.append(absl::FormatTime(kTimeFormat, when, absl::UTCTimeZone()));
+  AppendUtcMillis(when, out);
   out.push_back('"');
 }
 
@@ -176,6 +176,37 @@ absl::Status Missing(absl::string_view field) {
 }
 
 }  // namespace
+
+void AppendUtcMillis(absl::Time when, std::string& out) {
+  // absl::FormatTime goes through the time-zone machinery for every call; this
+  // is the ledger's hot path, and UTC needs only the civil-from-days arithmetic
+  // (Howard Hinnant's algorithm, exact for the proleptic Gregorian calendar).
+  int64_t millis = absl::ToUnixMillis(when);
+  int64_t days =
+      millis >= 0 ? millis / 86400000 : (millis - 86399999) / 86400000;
+  int64_t in_day = millis - days * 86400000;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t day_of_era = z - era * 146097;
+  int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+                         day_of_era / 146096) /
+                        365;
+  int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  int64_t month_index = (5 * day_of_year + 2) / 153;
+  int64_t day = day_of_year - (153 * month_index + 2) / 5 + 1;
+  int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
+  int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  char text[32];
+  int length = std::snprintf(
+      text, sizeof(text), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+      static_cast<long long>(year), static_cast<long long>(month),
+      static_cast<long long>(day), static_cast<long long>(in_day / 3600000),
+      static_cast<long long>(in_day / 60000 % 60),
+      static_cast<long long>(in_day / 1000 % 60),
+      static_cast<long long>(in_day % 1000));
+  out.append(text, static_cast<size_t>(length));
+}
 
 void AppendJsonString(absl::string_view text, std::string& out) {
   out.push_back('"');

@@ -43,6 +43,10 @@ struct LedgerEntry {
 // Appends `text` as a JSON string literal, quotes included.
 void AppendJsonString(absl::string_view text, std::string& out);
 
+// Appends `when` as the ledger writes times, "2026-11-24T05:58:19.065Z" (UTC,
+// milliseconds), without quotes.
+void AppendUtcMillis(absl::Time when, std::string& out);
+
 // Appends the JSON line for `entry` to `out`, without a newline.
 void AppendLedgerLine(const LedgerEntry& entry, std::string& out);
 std::string FormatLedgerLine(const LedgerEntry& entry);

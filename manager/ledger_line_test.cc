@@ -32,6 +32,30 @@ TEST(LedgerLineTest, FormatsOneFlatJsonObject) {
       "\"recorded_at\":\"2026-11-24T05:48:48.700Z\"}");
 }
 
+TEST(LedgerLineTest, FormatsTimesAsAbseilDoes) {
+  const char* format = "%Y-%m-%dT%H:%M:%E3SZ";
+  for (int64_t millis :
+       {int64_t{0}, int64_t{951782400000} /* 2000-02-29 */, int64_t{-1},
+        int64_t{-86400001}, int64_t{-30610224000000} /* 1000-01-01 */,
+        int64_t{1795499328683}, int64_t{4102444799999},
+        int64_t{253402300799999} /* 9999-12-31 */}) {
+    absl::Time when = absl::FromUnixMillis(millis);
+    std::string ours;
+    AppendUtcMillis(when, ours);
+    EXPECT_EQ(ours, absl::FormatTime(format, when, absl::UTCTimeZone()))
+        << millis;
+  }
+  // Years 1000 to 9999 (Abseil does not pad years below 1000 to four digits).
+  for (int64_t millis = -30610224000000; millis < 253402300799999;
+       millis += int64_t{7919} * 3600000 + 123) {
+    absl::Time when = absl::FromUnixMillis(millis);
+    std::string ours;
+    AppendUtcMillis(when, ours);
+    ASSERT_EQ(ours, absl::FormatTime(format, when, absl::UTCTimeZone()))
+        << millis;
+  }
+}
+
 TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
   LedgerEntry entry = SampleEntry();
   entry.placed_at.reset();

@@ -66,7 +66,6 @@ void Recorder::Handle(const kafka::Message& message, absl::Notification& stop) {
   entry.topic = key.first;
   entry.partition = key.second;
   entry.offset = message.offset();
-  entry.recorded_at = absl::Now();
   batch_.push_back(std::move(entry));
   next_[key] = message.offset() + 1;
   to_store_[key] = message.offset() + 1;
@@ -74,6 +73,9 @@ void Recorder::Handle(const kafka::Message& message, absl::Notification& stop) {
 
 absl::Status Recorder::Flush() {
   if (!batch_.empty()) {
+    // Recorded when written: one time for the whole batch.
+    absl::Time now = absl::Now();
+    for (LedgerEntry& entry : batch_) entry.recorded_at = now;
     if (absl::Status appended = ledger_->Append(batch_); !appended.ok()) {
       return appended;
     }

@@ -20,9 +20,25 @@ std::string NewOrderId() {
   uint64_t low = absl::Uniform<uint64_t>(bits);
   high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
   low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", high >> 32,
-                         (high >> 16) & 0xFFFF, high & 0xFFFF, low >> 48,
-                         low & 0xFFFFFFFFFFFFULL);
+  // 8-4-4-4-12 hex digits; written by hand because this runs once per order.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  int position = 0;
+  auto put = [&](uint64_t bits, int digits) {
+    for (int i = digits - 1; i >= 0; --i) {
+      id[static_cast<size_t>(position++)] = kHex[(bits >> (4 * i)) & 0xF];
+    }
+  };
+  put(high >> 32, 8);
+  ++position;
+  put(high >> 16, 4);
+  ++position;
+  put(high, 4);
+  ++position;
+  put(low >> 48, 4);
+  ++position;
+  put(low, 12);
+  return id;
 }
 
 kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
@@ -41,13 +57,22 @@ std::string TableKey(int32_t table) { return absl::StrCat(table); }
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order) {
   EncodedOrder record;
-  record.key = TableKey(order.table());
-  order.SerializeToString(&record.value);
-  if (!order.order_id().empty()) {
-    record.headers.push_back({kOrderIdHeader, order.order_id()});
-  }
-  record.headers.push_back({kContentTypeHeader, kOrderContentType});
+  EncodeOrderInto(order, record);
   return record;
+}
+
+void EncodeOrderInto(const kitchen::v1::Order& order, EncodedOrder& record) {
+  record.key.clear();
+  absl::StrAppend(&record.key, order.table());
+  order.SerializeToString(&record.value);
+  size_t count = order.order_id().empty() ? 1 : 2;
+  record.headers.resize(count);
+  if (count == 2) {
+    record.headers[0].name = kOrderIdHeader;
+    record.headers[0].value = order.order_id();
+  }
+  record.headers[count - 1].name = kContentTypeHeader;
+  record.headers[count - 1].value = kOrderContentType;
 }
 
 absl::Status ValidateOrder(const kitchen::v1::Order& order) {

@@ -53,6 +53,8 @@ struct EncodedOrder {
 };
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order);
+// The same into `record`, reusing its buffers (for senders of many orders).
+void EncodeOrderInto(const kitchen::v1::Order& order, EncodedOrder& record);
 
 // What makes an order an order: a pizza, and a table above zero. An order
 // without order_id or placed_at (an older or foreign producer) is still valid.

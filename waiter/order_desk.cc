@@ -51,8 +51,9 @@ absl::StatusOr<std::unique_ptr<OrderDesk>> OrderDesk::Create(
 }
 
 absl::Status OrderDesk::Place(const OrderRequest& request) {
-  absl::Status placed = sender_->Place(
-      orders::NewOrder(request.pizza, request.table, absl::Now()));
+  absl::Time now = absl::Now();
+  absl::Status placed =
+      sender_->Place(orders::NewOrder(request.pizza, request.table, now), now);
   if (placed.ok()) ++tally_.sent;
   return placed;
 }

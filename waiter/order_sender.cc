@@ -52,13 +52,13 @@ absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
   return sender;
 }
 
-absl::Status OrderSender::Place(const kitchen::v1::Order& order) {
-  orders::EncodedOrder record = orders::EncodeOrder(order);
+absl::Status OrderSender::Place(kitchen::v1::Order order, absl::Time sent_at) {
+  orders::EncodeOrderInto(order, record_);
   uint64_t token = next_token_++;
-  pending_[token] = {order, absl::Now()};
+  pending_[token] = {std::move(order), sent_at};
   while (true) {
     absl::Status sent = producer_->Send(
-        {topic_, record.key, record.value, &record.headers}, token);
+        {topic_, record_.key, record_.value, &record_.headers}, token);
     if (sent.ok()) return sent;
     if (sent.code() != absl::StatusCode::kResourceExhausted) {
       pending_.erase(token);

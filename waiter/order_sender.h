@@ -10,7 +10,8 @@
 //   auto sender = OrderSender::Create(
 //       config, "pizza-order", absl::Seconds(10),
 //       [](const PlacedOrder& placed) { Print(placed); });
-//   (*sender)->Place(orders::NewOrder("margherita", 17, absl::Now()));
+//   absl::Time now = absl::Now();
+//   (*sender)->Place(orders::NewOrder("margherita", 17, now), now);
 //   (*sender)->Finish(absl::Seconds(15));
 
 #ifndef KITCHEN_WAITER_ORDER_SENDER_H_
@@ -27,6 +28,7 @@
 #include "absl/time/time.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
+#include "orders/order_record.h"
 #include "proto/order.pb.h"
 
 namespace kitchen::waiter {
@@ -51,8 +53,9 @@ class OrderSender {
       const kafka::ClientConfig& config, std::string topic,
       absl::Duration delivery_timeout, ResultCallback on_result);
 
-  // Queues one order; waits (serving results) while the local queue is full.
-  absl::Status Place(const kitchen::v1::Order& order);
+  // Queues one order placed at `sent_at`; waits (serving results) while the
+  // local queue is full.
+  absl::Status Place(kitchen::v1::Order order, absl::Time sent_at);
 
   // Serves results, waiting at most `timeout_ms` for one.
   void Poll(int timeout_ms) { producer_->Poll(timeout_ms); }
@@ -77,6 +80,7 @@ class OrderSender {
   ResultCallback on_result_;
   uint64_t next_token_ = 1;
   absl::flat_hash_map<uint64_t, Pending> pending_;
+  orders::EncodedOrder record_;  // Reused: its buffers keep their capacity.
   std::unique_ptr<kafka::Producer> producer_;  // Last: destroyed first.
 };
 
