@@ -9,7 +9,8 @@
 
 namespace kitchen::cli {
 
-absl::optional<std::string> LineReader::Next(absl::Notification& stop) {
+absl::optional<std::string> LineReader::Next(
+    absl::Notification& stop, const std::function<void()>& while_waiting) {
   while (true) {
     size_t newline = buffer_.find('\n');
     if (newline != std::string::npos) {
@@ -25,8 +26,10 @@ absl::optional<std::string> LineReader::Next(absl::Notification& stop) {
     }
     if (stop.HasBeenNotified()) return absl::nullopt;
     pollfd ready = {fd_, POLLIN, 0};
-    if (::poll(&ready, 1, 100) == 0)
-      continue;  // Nothing yet: look at `stop` again.
+    if (::poll(&ready, 1, 100) == 0) {  // Nothing yet: look at `stop` again.
+      if (while_waiting) while_waiting();
+      continue;
+    }
     char chunk[1 << 16];
     ssize_t got = ::read(fd_, chunk, sizeof(chunk));
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;

@@ -11,6 +11,7 @@
 #ifndef KITCHEN_CLI_LINE_READER_H_
 #define KITCHEN_CLI_LINE_READER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -25,7 +26,11 @@ class LineReader {
 
   // The next line without its newline; nullopt at the end of input, on `stop`,
   // or on a read error (then status() says which).
-  absl::optional<std::string> Next(absl::Notification& stop);
+  // `while_waiting`, if given, runs every 100 ms while no input comes (the
+  // waiter serves its producer's acknowledgements there).
+  absl::optional<std::string> Next(
+      absl::Notification& stop,
+      const std::function<void()>& while_waiting = nullptr);
 
   const absl::Status& status() const { return status_; }
 

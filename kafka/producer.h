@@ -81,6 +81,13 @@ class Producer {
   // Records queued or in flight.
   int InFlight() const;
 
+  // The handle of `topic`, made once: looking a topic up by name on every send
+  // costs a lock and a hash in librdkafka. Call it right after Create() for the
+  // topics a producer will use: librdkafka 2.0.2 learns the metadata of a topic
+  // first named later only at its next topic scan, which delays that first
+  // record by up to a second.
+  rd_kafka_topic_t* TopicHandle(absl::string_view topic);
+
   // How long the destructor waits for records in flight.
   void set_close_timeout(absl::Duration timeout) { close_timeout_ = timeout; }
 
@@ -89,9 +96,6 @@ class Producer {
  private:
   explicit Producer(DeliveryCallback on_delivery)
       : on_delivery_(std::move(on_delivery)) {}
-  // The handle of `topic`, made once: looking a topic up by name on every send
-  // costs a lock and a hash in librdkafka.
-  rd_kafka_topic_t* TopicHandle(absl::string_view topic);
   static void OnDeliveryReport(rd_kafka_t* handle,
                                const rd_kafka_message_t* message, void* opaque);
 

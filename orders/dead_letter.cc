@@ -43,6 +43,8 @@ absl::StatusOr<std::unique_ptr<DeadLetterQueue>> DeadLetterQueue::Create(
                               });
   if (!producer.ok()) return producer.status();
   queue->producer_ = *std::move(producer);
+  (void)queue->producer_->TopicHandle(
+      queue->topic_);  // Metadata now, not later.
   return queue;
 }
 

@@ -141,7 +141,9 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
         return absl::nullopt;
       return lines[line_number];
     }
-    return reader.Next(stop);
+    // Acknowledgements are printed while the input is quiet, not at its next
+    // line.
+    return reader.Next(stop, [&desk] { desk.Poll(0); });
   };
   while (absl::optional<std::string> line = next_line()) {
     ++line_number;

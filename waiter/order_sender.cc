@@ -46,6 +46,12 @@ absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
                               });
   if (!producer.ok()) return producer.status();
   sender->producer_ = *std::move(producer);
+  // Known from the start, or the first order may wait up to a second for
+  // metadata (see Producer::TopicHandle).
+  if (sender->producer_->TopicHandle(sender->topic_) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot use topic \"", sender->topic_, "\""));
+  }
   // Finish() decides how long to wait; the destructor should not wait again.
   sender->producer_->set_close_timeout(absl::ZeroDuration());
   return sender;
