@@ -19,7 +19,6 @@ PACKAGES=(
   python3-yaml         # PyYAML, for the deployment files' static test
   clang-format         # formatting (.clang-format at the root)
   python3-matplotlib   # the benchmark's latency plot (tools/bench)
-  time                 # /usr/bin/time -v: peak memory in tools/bench
 )
 
 missing=()
