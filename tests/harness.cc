@@ -31,6 +31,17 @@ absl::StatusOr<std::unique_ptr<DevBrokerProcess>> DevBrokerProcess::Start(
   return broker;
 }
 
+void DevBrokerTest::SetUp() {
+  auto broker = DevBrokerProcess::Start();
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  broker_ = *std::move(broker);
+}
+
+void DevBrokerTest::PlaceOrders(int count) {
+  RunResult waiter = RunWaiter(bootstrap(), {absl::StrCat("--count=", count)});
+  ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
+}
+
 absl::StatusOr<std::unique_ptr<Process>> StartService(
     absl::string_view service, std::vector<std::string> flags,
     const std::string& bootstrap) {

@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "kafka/message.h"
 #include "tests/process.h"
 
@@ -37,6 +38,19 @@ class DevBrokerProcess {
  private:
   std::unique_ptr<Process> process_;
   std::string bootstrap_;
+};
+
+// A test with its own devbroker process, started before each test and stopped
+// after it, however the test ends.
+class DevBrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  const std::string& bootstrap() const { return broker_->bootstrap(); }
+  // Places `count` random orders with the waiter's load mode.
+  void PlaceOrders(int count);
+
+  std::unique_ptr<DevBrokerProcess> broker_;
 };
 
 // Starts waiter/cook/manager ("cook" → //cook:cook) with --brokers=`bootstrap`.

@@ -43,16 +43,12 @@ std::string Field(const std::string& line, const std::string& name) {
   return value;
 }
 
-class ManagerTest : public ::testing::Test {
+class ManagerTest : public DevBrokerTest {
  protected:
   void SetUp() override {
-    auto broker = DevBrokerProcess::Start();
-    ASSERT_TRUE(broker.ok()) << broker.status();
-    broker_ = *std::move(broker);
+    DevBrokerTest::SetUp();
     ledger_ = TempPath("ledger.jsonl");
   }
-
-  const std::string& bootstrap() { return broker_->bootstrap(); }
 
   // A manager whose death the group notices within 6 s.
   std::unique_ptr<Process> StartManager(std::vector<std::string> extra = {}) {
@@ -62,12 +58,6 @@ class ManagerTest : public ::testing::Test {
     auto manager = StartService("manager", flags, bootstrap());
     EXPECT_TRUE(manager.ok()) << manager.status();
     return manager.ok() ? *std::move(manager) : nullptr;
-  }
-
-  void PlaceOrders(int count) {
-    RunResult waiter =
-        RunWaiter(bootstrap(), {absl::StrCat("--count=", count)});
-    ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
   }
 
   bool LedgerReaches(size_t lines, absl::Duration timeout) {
@@ -89,7 +79,6 @@ class ManagerTest : public ::testing::Test {
     EXPECT_EQ(positions.size(), orders) << "distinct positions";
   }
 
-  std::unique_ptr<DevBrokerProcess> broker_;
   std::string ledger_;
 };
 

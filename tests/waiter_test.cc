@@ -20,15 +20,8 @@
 namespace kitchen::testing {
 namespace {
 
-class WaiterTest : public ::testing::Test {
+class WaiterTest : public DevBrokerTest {
  protected:
-  void SetUp() override {
-    auto broker = DevBrokerProcess::Start();
-    ASSERT_TRUE(broker.ok()) << broker.status();
-    broker_ = *std::move(broker);
-  }
-
-  const std::string& bootstrap() { return broker_->bootstrap(); }
   int64_t Orders() {
     return CountRecords(bootstrap(), "pizza-order").value_or(-1);
   }
@@ -38,8 +31,6 @@ class WaiterTest : public ::testing::Test {
     std::ofstream(path) << text;
     return path;
   }
-
-  std::unique_ptr<DevBrokerProcess> broker_;
 };
 
 TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
