@@ -48,6 +48,14 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(result["recooked"], 1)
         self.assertEqual(result["dead_letters"], 2)
 
+    def test_an_order_the_broker_never_held_is_told_apart_from_a_lost_one(self):
+        result = chaos.check(
+            self.acks, [ledger_line("a", 1, 0)],
+            [cooking("t1", "a", 1, 0)], 0, on_topic={"a", "b"})
+        self.assertEqual(result["not_on_topic"], ["c"])
+        self.assertEqual(result["lost"], ["b"])
+        self.assertEqual(result["not_cooked"], ["b"])
+
     def test_out_of_order_in_the_ledger_and_the_cooks_is_found(self):
         result = chaos.check(
             self.acks, [ledger_line("b", 1, 1), ledger_line("a", 1, 0), ledger_line("c", 1, 2)],
