@@ -54,10 +54,6 @@ bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {
     if (!dead_letters_->SendPatiently(message, order.status(), stop).ok()) {
       return false;  // Stopping: not stored, so it is handled again later.
     }
-    ++dead_lettered_;
-    logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),
-                     message.partition(), message.offset(),
-                     dead_letters_->topic(), order.status().message());
     (void)consumer_->StoreOffset(message);
     return true;
   }

@@ -48,7 +48,6 @@ class Cook {
   absl::Status Run(absl::Notification& stop);
 
   int cooked() const { return cooked_; }
-  int dead_lettered() const { return dead_lettered_; }
 
  private:
   void LogLagIfDue();
@@ -62,7 +61,6 @@ class Cook {
   cli::HealthFile health_;
   absl::Time next_lag_log_ = absl::Now();
   int cooked_ = 0;
-  int dead_lettered_ = 0;
 };
 
 }  // namespace kitchen::cook

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   absl::Status closed = (*consumer)->Close();
   kitchen::logging::Info(
       "cook stopped: %d cooked, %d dead-lettered%s", cook.cooked(),
-      cook.dead_lettered(),
+      (*dead_letters)->parked(),
       closed.ok() ? "" : absl::StrCat("; ", closed.message()).c_str());
   if (!result.ok()) {
     kitchen::logging::Error("%s", result.message());

@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   absl::Status closed = (*consumer)->Close();
   kitchen::logging::Info(
       "manager stopped: %d orders recorded, %d dead-lettered%s",
-      recorder.recorded(), recorder.dead_lettered(),
+      recorder.recorded(), (*dead_letters)->parked(),
       closed.ok() ? "" : absl::StrCat("; ", closed.message()));
   return kExitOk;
 }

@@ -48,10 +48,6 @@ void Recorder::Handle(const kafka::Message& message, absl::Notification& stop) {
     if (!dead_letters_->SendPatiently(message, order.status(), stop).ok()) {
       return;  // Stopping: its position is not advanced, so it comes again.
     }
-    ++dead_lettered_;
-    logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),
-                     message.partition(), message.offset(),
-                     dead_letters_->topic(), order.status().message());
     next_[key] = message.offset() + 1;
     to_store_[key] = message.offset() + 1;
     return;

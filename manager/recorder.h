@@ -68,7 +68,6 @@ class Recorder : public kafka::RebalanceListener {
                 bool lost) override;
 
   int64_t recorded() const { return recorded_; }
-  int64_t dead_lettered() const { return dead_lettered_; }
 
  private:
   using PartitionKey = std::pair<std::string, int32_t>;
@@ -93,7 +92,6 @@ class Recorder : public kafka::RebalanceListener {
   // An error met inside a rebalance callback, reported by Run().
   absl::Status failure_;
   int64_t recorded_ = 0;
-  int64_t dead_lettered_ = 0;
 };
 
 }  // namespace kitchen::manager

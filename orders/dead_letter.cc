@@ -68,7 +68,13 @@ absl::Status DeadLetterQueue::SendPatiently(const kafka::Message& message,
   absl::Duration pause = absl::Seconds(1);
   while (true) {
     absl::Status sent = Send(message, reason);
-    if (sent.ok()) return sent;
+    if (sent.ok()) {
+      ++parked_;
+      logging::Warning("bad record at %s/%d@%d sent to %s: %s", message.topic(),
+                       message.partition(), message.offset(), topic_,
+                       reason.message());
+      return sent;
+    }
     logging::Error(
         "bad record at %s/%d@%d could not be dead-lettered (%s); trying again "
         "in %s",

@@ -22,6 +22,7 @@
 #ifndef KITCHEN_ORDERS_DEAD_LETTER_H_
 #define KITCHEN_ORDERS_DEAD_LETTER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -63,11 +64,14 @@ class DeadLetterQueue {
   // Sends until the copy is safe, retrying with a growing pause (at most 30 s)
   // while the cluster will not take it, so that the caller never moves past a
   // bad record that is not parked. Cancelled if `stop` is notified first.
+  // Logs the parked record once, and counts it.
   absl::Status SendPatiently(const kafka::Message& message,
                              const absl::Status& reason,
                              absl::Notification& stop);
 
   const std::string& topic() const { return topic_; }
+  // Records parked by SendPatiently().
+  int64_t parked() const { return parked_; }
 
  private:
   DeadLetterQueue(std::string topic, std::string consumer_group)
@@ -76,6 +80,7 @@ class DeadLetterQueue {
   std::string topic_;
   std::string consumer_group_;
   absl::Status last_delivery_;
+  int64_t parked_ = 0;
   std::unique_ptr<kafka::Producer> producer_;
 };
 
