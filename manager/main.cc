@@ -165,8 +165,7 @@ int main(int argc, char** argv) {
     // stored offsets only ever cover synced lines, so closing is safe.
     kitchen::logging::Error("%s", result.message());
     (void)(*consumer)->Close();
-    return result.code() == absl::StatusCode::kUnavailable ? kExitKafka
-                                                           : kExitLedger;
+    return recorder.ledger_failed() ? kExitLedger : kExitKafka;
   }
   absl::Status closed = (*consumer)->Close();
   kitchen::logging::Info(

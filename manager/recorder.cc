@@ -73,6 +73,7 @@ absl::Status Recorder::Flush() {
     absl::Time now = absl::Now();
     for (LedgerEntry& entry : batch_) entry.recorded_at = now;
     if (absl::Status appended = ledger_->Append(batch_); !appended.ok()) {
+      ledger_failed_ = true;
       return appended;
     }
     recorded_ += static_cast<int64_t>(batch_.size());

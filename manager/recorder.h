@@ -68,6 +68,8 @@ class Recorder : public kafka::RebalanceListener {
                 bool lost) override;
 
   int64_t recorded() const { return recorded_; }
+  // Whether Run() stopped because the ledger could not be written (else Kafka).
+  bool ledger_failed() const { return ledger_failed_; }
 
  private:
   using PartitionKey = std::pair<std::string, int32_t>;
@@ -92,6 +94,7 @@ class Recorder : public kafka::RebalanceListener {
   // An error met inside a rebalance callback, reported by Run().
   absl::Status failure_;
   int64_t recorded_ = 0;
+  bool ledger_failed_ = false;
 };
 
 }  // namespace kitchen::manager
