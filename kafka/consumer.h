@@ -38,8 +38,8 @@
 #include "absl/status/statusor.h"
 #include "absl/types/optional.h"
 #include "kafka/config.h"
+#include "kafka/handle.h"
 #include "kafka/message.h"
-#include "kafka/producer.h"
 
 namespace kitchen::kafka {
 

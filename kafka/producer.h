@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "kafka/config.h"
+#include "kafka/handle.h"
 #include "kafka/message.h"
 
 namespace kitchen::kafka {
@@ -46,11 +47,6 @@ struct Delivery {
   int64_t offset = -1;
   uint64_t token = 0;  // The caller's token given to Send().
 };
-
-struct HandleDeleter {
-  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
-};
-using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
 class Producer {
  public:

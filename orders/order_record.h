@@ -29,7 +29,6 @@ namespace kitchen::orders {
 
 inline constexpr char kOrderTopic[] = "pizza-order";
 inline constexpr char kDeadLetterTopic[] = "pizza-order.dlq";
-inline constexpr int kOrderTopicPartitions = 6;
 
 inline constexpr char kOrderIdHeader[] = "order-id";
 inline constexpr char kContentTypeHeader[] = "content-type";

@@ -23,7 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "deploy/devbroker/tcp_forwarder.h"
-#include "kafka/producer.h"
+#include "kafka/handle.h"
 
 namespace kitchen::devbroker {
 
