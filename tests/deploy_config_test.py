@@ -389,6 +389,18 @@ def probe_command(probe):
 # docker-compose.yaml.
 
 
+def kitchen_binary(argv, what, where, dockerfile):
+    """The kitchen binary `argv` starts (checked to be one the image installs), or None."""
+    binary = argv[0] if argv else None
+    if not check(binary in SERVICE_BINARIES, where,
+                 f"{what} {argv} does not start one of {sorted(SERVICE_BINARIES)}"):
+        return None
+    if dockerfile:
+        check(binary in dockerfile.binaries, where,
+              f"runs {binary}, which {DOCKERFILE} does not install")
+    return binary
+
+
 def check_compose(flags_by_binary, dockerfile, devbroker_flags):
     documents = load_yaml_documents(COMPOSE)
     if not documents:
@@ -547,14 +559,10 @@ def check_compose(flags_by_binary, dockerfile, devbroker_flags):
         check(binary in kitchen_services, where, f"has no {binary} service built from {DOCKERFILE}")
     for name, (service, env) in kitchen_services.items():
         at = f"{where}: service {name}"
-        entrypoint = as_argv(service.get("entrypoint"))
-        binary = entrypoint[0] if entrypoint else None
-        if not check(binary in SERVICE_BINARIES, at,
-                     f"entrypoint {entrypoint} does not start one of {sorted(SERVICE_BINARIES)}"):
+        binary = kitchen_binary(as_argv(service.get("entrypoint")), "entrypoint", at,
+                                dockerfile)
+        if binary is None:
             continue
-        if dockerfile:
-            check(binary in dockerfile.binaries, at,
-                  f"runs {binary}, which {DOCKERFILE} does not install")
         healthcheck = service.get("healthcheck") or {}
         test = healthcheck.get("test")
         test_command = None
@@ -635,14 +643,10 @@ def pod_spec_checks(at, kind, spec, objects, flags_by_binary, dockerfile,
         if image_repository(image) != kitchen_repository:
             continue
         # A kitchen service.
-        command = as_argv(container.get("command"))
-        binary = command[0] if command else None
-        if not check(binary in SERVICE_BINARIES, cat,
-                     f"command {command} does not start one of {sorted(SERVICE_BINARIES)}"):
+        binary = kitchen_binary(as_argv(container.get("command")), "command", cat,
+                                dockerfile)
+        if binary is None:
             continue
-        if dockerfile:
-            check(binary in dockerfile.binaries, cat,
-                  f"runs {binary}, which {DOCKERFILE} does not install")
         security = container.get("securityContext") or {}
         check(security.get("runAsNonRoot", pod_security.get("runAsNonRoot")) is True, cat,
               "does not set securityContext.runAsNonRoot: true")
