@@ -42,13 +42,19 @@ Producer::~Producer() {
 }
 
 rd_kafka_topic_t* Producer::TopicHandle(absl::string_view topic) {
+  // A producer sends to one topic most of the time: remember the last one.
+  if (last_topic_ != nullptr && topic == last_topic_name_) return last_topic_;
   auto found = topics_.find(topic);
-  if (found != topics_.end()) return found->second;
-  std::string name(topic);
-  rd_kafka_topic_t* handle =
-      rd_kafka_topic_new(handle_.get(), name.c_str(), nullptr);
-  if (handle != nullptr) topics_.emplace(std::move(name), handle);
-  return handle;
+  if (found == topics_.end()) {
+    std::string name(topic);
+    rd_kafka_topic_t* handle =
+        rd_kafka_topic_new(handle_.get(), name.c_str(), nullptr);
+    if (handle == nullptr) return nullptr;
+    found = topics_.emplace(std::move(name), handle).first;
+  }
+  last_topic_name_ = found->first;  // Stable: a node of topics_.
+  last_topic_ = found->second;
+  return last_topic_;
 }
 
 absl::Status Producer::Send(const OutgoingRecord& record, uint64_t token) {

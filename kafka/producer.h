@@ -21,7 +21,7 @@
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -98,7 +98,9 @@ class Producer {
   DeliveryCallback on_delivery_;
   absl::Duration close_timeout_ = absl::Seconds(10);
   // Destroyed in ~Producer, before the handle they belong to.
-  absl::flat_hash_map<std::string, rd_kafka_topic_t*> topics_;
+  absl::node_hash_map<std::string, rd_kafka_topic_t*> topics_;
+  absl::string_view last_topic_name_;  // A key of topics_.
+  rd_kafka_topic_t* last_topic_ = nullptr;
   HandlePtr handle_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "orders/order_record.h"
 
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -12,34 +13,48 @@
 
 namespace kitchen::orders {
 
-std::string NewOrderId() {
+namespace {
+
+// The two hex digits of each byte value: kHexPairs.of[0xa7] is "a7".
+struct HexPairs {
+  constexpr HexPairs() {
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int byte = 0; byte < 256; ++byte) {
+      of[byte][0] = kHex[byte >> 4];
+      of[byte][1] = kHex[byte & 0xF];
+    }
+  }
+  char of[256][2] = {};
+};
+constexpr HexPairs kHexPairs;
+
+}  // namespace
+
+OrderId OrderId::New() {
   // absl::BitGen is seeded from the OS once per thread and is fast; ids only
   // need to be unique, not secret.
   thread_local absl::BitGen bits;
-  uint64_t high = absl::Uniform<uint64_t>(bits);
-  uint64_t low = absl::Uniform<uint64_t>(bits);
+  uint64_t high = bits();  // 64 uniformly random bits each.
+  uint64_t low = bits();
   high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
   low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
-  // 8-4-4-4-12 hex digits; written by hand because this runs once per order.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(36, '-');
-  int position = 0;
-  auto put = [&](uint64_t bits, int digits) {
-    for (int i = digits - 1; i >= 0; --i) {
-      id[static_cast<size_t>(position++)] = kHex[(bits >> (4 * i)) & 0xF];
-    }
-  };
-  put(high >> 32, 8);
-  ++position;
-  put(high >> 16, 4);
-  ++position;
-  put(high, 4);
-  ++position;
-  put(low >> 48, 4);
-  ++position;
-  put(low, 12);
+  // Written by hand, two hex digits a byte from a table, because this runs
+  // once per order. Where each byte's digits go in "8-4-4-4-12":
+  static constexpr size_t kDigitsAt[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                           19, 21, 24, 26, 28, 30, 32, 34};
+  OrderId id;
+  id.chars_.fill('-');
+  for (int i = 0; i < 8; ++i) {
+    std::memcpy(&id.chars_[kDigitsAt[i]], kHexPairs.of[(high >> 56) & 0xFF], 2);
+    std::memcpy(&id.chars_[kDigitsAt[i + 8]], kHexPairs.of[(low >> 56) & 0xFF],
+                2);
+    high <<= 8;
+    low <<= 8;
+  }
   return id;
 }
+
+std::string NewOrderId() { return std::string(OrderId::New().view()); }
 
 kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
                             absl::Time placed_at) {
@@ -57,22 +72,100 @@ std::string TableKey(int32_t table) { return absl::StrCat(table); }
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order) {
   EncodedOrder record;
-  EncodeOrderInto(order, record);
+  record.key = TableKey(order.table());
+  order.SerializeToString(&record.value);
+  if (!order.order_id().empty()) {
+    record.headers.push_back({kOrderIdHeader, order.order_id()});
+  }
+  record.headers.push_back({kContentTypeHeader, kOrderContentType});
   return record;
 }
 
-void EncodeOrderInto(const kitchen::v1::Order& order, EncodedOrder& record) {
-  record.key.clear();
-  absl::StrAppend(&record.key, order.table());
-  order.SerializeToString(&record.value);
-  size_t count = order.order_id().empty() ? 1 : 2;
-  record.headers.resize(count);
-  if (count == 2) {
-    record.headers[0].name = kOrderIdHeader;
-    record.headers[0].value = order.order_id();
+namespace {
+
+// Protocol buffers' wire format, as much of it as kitchen.v1.Order needs
+// (https://protobuf.dev/programming-guides/encoding/). Each Put* writes at
+// `out` and returns where it stopped; the caller has made room for the most it
+// can write.
+
+constexpr uint8_t kVarint = 0;
+constexpr uint8_t kLengthDelimited = 2;
+constexpr size_t kMostVarintBytes = 10;
+// Seconds (tag, varint) and nanos (tag, below 10^9: a varint of 5 bytes).
+constexpr size_t kMostTimestampBytes = 1 + kMostVarintBytes + 1 + 5;
+
+char* PutTag(int field, uint8_t wire_type, char* out) {
+  *out = static_cast<char>((field << 3) | wire_type);
+  return out + 1;
+}
+
+char* PutVarint(uint64_t value, char* out) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>(value | 0x80);
+    value >>= 7;
   }
-  record.headers[count - 1].name = kContentTypeHeader;
-  record.headers[count - 1].value = kOrderContentType;
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
+// proto3 leaves out a field that holds its default value (0, ""), and writes a
+// negative int32 or int64 as its 64-bit two's complement.
+char* PutIntField(int field, int64_t value, char* out) {
+  if (value == 0) return out;
+  return PutVarint(static_cast<uint64_t>(value), PutTag(field, kVarint, out));
+}
+
+char* PutBytesField(int field, absl::string_view bytes, char* out) {
+  if (bytes.empty()) return out;
+  out = PutVarint(bytes.size(), PutTag(field, kLengthDelimited, out));
+  std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+
+// google.protobuf.Timestamp {int64 seconds = 1; int32 nanos = 2;}, as a set
+// message field: written even when both are 0.
+char* PutTimestampField(int field, absl::Time time, char* out) {
+  timespec parts = absl::ToTimespec(time);
+  out = PutTag(field, kLengthDelimited, out);
+  // The message's length goes before it: one byte, as it is at most
+  // kMostTimestampBytes.
+  char* length = out++;
+  out = PutIntField(1, parts.tv_sec, out);
+  out = PutIntField(2, parts.tv_nsec, out);
+  *length = static_cast<char>(out - length - 1);
+  return out;
+}
+
+}  // namespace
+
+void EncodeOrderInto(const OrderFields& order, EncodedOrder& record) {
+  record.key.clear();
+  absl::StrAppend(&record.key, order.table);
+
+  // The fields of kitchen.v1.Order by number, as protobuf writes them, into
+  // room for the most they can take; then cut to what they took.
+  std::string& value = record.value;
+  value.resize(3 * (1 + kMostVarintBytes) + order.pizza.size() +
+               order.order_id.size() + 2 + kMostTimestampBytes);
+  char* out = value.data();
+  out = PutBytesField(1, order.pizza, out);
+  out = PutIntField(2, order.table, out);
+  out = PutBytesField(3, order.order_id, out);
+  out = PutTimestampField(4, order.placed_at, out);
+  value.resize(static_cast<size_t>(out - value.data()));
+
+  // Names and the content type are set once; only the id changes.
+  const size_t count = order.order_id.empty() ? 1 : 2;
+  if (record.headers.size() != count) {
+    record.headers.resize(count);
+    if (count == 2) record.headers[0].name = kOrderIdHeader;
+    record.headers[count - 1].name = kContentTypeHeader;
+    record.headers[count - 1].value = kOrderContentType;
+  }
+  if (count == 2) {
+    record.headers[0].value.assign(order.order_id.data(),
+                                   order.order_id.size());
+  }
 }
 
 absl::Status ValidateOrder(const kitchen::v1::Order& order) {

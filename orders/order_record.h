@@ -15,6 +15,7 @@
 #ifndef KITCHEN_ORDERS_ORDER_RECORD_H_
 #define KITCHEN_ORDERS_ORDER_RECORD_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -35,12 +36,34 @@ inline constexpr char kContentTypeHeader[] = "content-type";
 inline constexpr char kOrderContentType[] =
     "application/x-protobuf; messageType=kitchen.v1.Order";
 
-// A fresh random order id (a version 4 UUID).
+// An order id: a random version 4 UUID, "8-4-4-4-12" hex digits. Held in
+// place, not on the heap: the waiter makes one per order, hundreds of thousands
+// a second under load.
+class OrderId {
+ public:
+  static OrderId New();
+  absl::string_view view() const { return {chars_.data(), chars_.size()}; }
+
+ private:
+  OrderId() = default;
+  std::array<char, 36> chars_;
+};
+
+// A fresh order id as a string.
 std::string NewOrderId();
 
 // An order with a fresh id, placed at `placed_at`.
 kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
                             absl::Time placed_at);
+
+// The fields of an order, as views: what a sender of many orders encodes
+// without building a kitchen::v1::Order first.
+struct OrderFields {
+  absl::string_view order_id;
+  absl::string_view pizza;
+  int32_t table = 0;
+  absl::Time placed_at;
+};
 
 // The record key of a table: "17".
 std::string TableKey(int32_t table);
@@ -52,8 +75,13 @@ struct EncodedOrder {
 };
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order);
-// The same into `record`, reusing its buffers (for senders of many orders).
-void EncodeOrderInto(const kitchen::v1::Order& order, EncodedOrder& record);
+
+// The record of the order with these fields, into `record`, reusing its
+// buffers (pass the same record each time, as this left it): the same bytes as
+// EncodeOrder() of the kitchen::v1::Order with these fields, at a fraction of
+// the cost (the waiter's hot path; a test holds the two together, field by
+// field).
+void EncodeOrderInto(const OrderFields& order, EncodedOrder& record);
 
 // What makes an order an order: a pizza, and a table above zero. An order
 // without order_id or placed_at (an older or foreign producer) is still valid.

@@ -3,7 +3,11 @@
 #include "orders/order_record.h"
 
 #include <set>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
 
 namespace kitchen::orders {
@@ -14,7 +18,14 @@ TEST(NewOrderIdTest, IsAVersion4UuidAndUnique) {
   for (int i = 0; i < 1000; ++i) {
     std::string id = NewOrderId();
     ASSERT_EQ(id.size(), 36u) << id;
-    EXPECT_EQ(id[8], '-');
+    for (size_t i = 0; i < id.size(); ++i) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        EXPECT_EQ(id[i], '-') << id;
+      } else {
+        EXPECT_TRUE(absl::ascii_isxdigit(id[i]) && !absl::ascii_isupper(id[i]))
+            << id;
+      }
+    }
     EXPECT_EQ(id[14], '4') << id;
     EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' ||
                 id[19] == 'b')
@@ -46,6 +57,59 @@ TEST(DecodeOrderTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->table(), 3);
   EXPECT_EQ(decoded->order_id(), order.order_id());
   EXPECT_EQ(PlacedAt(*decoded), placed);
+}
+
+// EncodeOrderInto writes kitchen.v1.Order's wire format by hand. If a field is
+// added to proto/order.proto, this test fails: teach EncodeOrderInto the new
+// field, then update the list here.
+TEST(EncodeOrderIntoTest, KnowsEveryFieldOfTheOrderMessage) {
+  const google::protobuf::Descriptor* order = kitchen::v1::Order::descriptor();
+  ASSERT_EQ(order->field_count(), 4)
+      << "kitchen.v1.Order changed: update EncodeOrderInto";
+  using Field = google::protobuf::FieldDescriptor;
+  EXPECT_EQ(order->FindFieldByNumber(1)->type(), Field::TYPE_STRING);
+  EXPECT_EQ(order->FindFieldByNumber(2)->type(), Field::TYPE_INT32);
+  EXPECT_EQ(order->FindFieldByNumber(3)->type(), Field::TYPE_STRING);
+  EXPECT_EQ(order->FindFieldByNumber(4)->message_type()->full_name(),
+            "google.protobuf.Timestamp");
+}
+
+TEST(EncodeOrderIntoTest, WritesWhatProtobufWritesByteForByte) {
+  const std::string long_pizza(300, 'p');  // A two-byte length.
+  const std::vector<std::string> pizzas = {"margherita", "x", long_pizza,
+                                           "quattro stagioni \xe2\x81\x82", ""};
+  const std::vector<int32_t> tables = {
+      1, 17, 127, 128, 16384, 2147483647, 0, -1, -2147483647 - 1};
+  const std::vector<absl::Time> times = {
+      absl::FromUnixNanos(1700000000123456789),
+      absl::FromUnixSeconds(1),
+      absl::FromUnixNanos(1),
+      absl::UnixEpoch(),
+      absl::FromUnixNanos(-1500000001),  // Before 1970: negative seconds.
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone())};
+  const std::vector<std::string> ids = {NewOrderId(), ""};
+  EncodedOrder reused;  // Every case through the same record, as a sender.
+  for (const std::string& pizza : pizzas) {
+    for (int32_t table : tables) {
+      for (absl::Time placed_at : times) {
+        for (const std::string& id : ids) {
+          kitchen::v1::Order order = NewOrder(pizza, table, placed_at);
+          order.set_order_id(id);
+          EncodedOrder expected = EncodeOrder(order);
+          EncodeOrderInto({id, pizza, table, placed_at}, reused);
+          SCOPED_TRACE(order.ShortDebugString());
+          ASSERT_EQ(reused.value, expected.value);
+          ASSERT_EQ(reused.key, expected.key);
+          ASSERT_EQ(reused.headers.size(), expected.headers.size());
+          for (size_t i = 0; i < expected.headers.size(); ++i) {
+            EXPECT_EQ(reused.headers[i].name, expected.headers[i].name);
+            EXPECT_EQ(reused.headers[i].value, expected.headers[i].value);
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(DecodeOrderTest, PlainPizzaAndTableFromAnOlderProducerIsValid) {

@@ -26,6 +26,7 @@ void RunLoad(OrderDesk& desk, const Menu& menu, const TableRange& range,
   std::mt19937_64 random(options.seed);
   std::uniform_int_distribution<size_t> pizza(0, menu.pizzas().size() - 1);
   std::uniform_int_distribution<int32_t> table(range.min, range.max);
+  desk.Expect(options.count);
   const absl::Time start = absl::Now();
   absl::Time next_progress = start;
 
@@ -45,7 +46,7 @@ void RunLoad(OrderDesk& desk, const Menu& menu, const TableRange& range,
       }
     }
     absl::Status placed =
-        desk.Place({menu.pizzas()[pizza(random)], table(random)});
+        desk.Place(menu.pizzas()[pizza(random)], table(random));
     if (!placed.ok()) {
       logging::Error("cannot place order: %s", placed.message());
       break;

@@ -157,7 +157,8 @@ int PlaceLines(int fd, const std::string& source, const Menu& menu,
       continue;
     }
     if (!order->has_value()) continue;
-    if (absl::Status placed = desk.Place(**order); !placed.ok()) {
+    if (absl::Status placed = desk.Place((*order)->pizza, (*order)->table);
+        !placed.ok()) {
       kitchen::logging::Error("cannot place order: %s", placed.message());
       break;
     }
@@ -269,7 +270,9 @@ int main(int argc, char** argv) {
   absl::Notification& stop = stop_signal.stop();
 
   if (single) {
-    if (absl::Status placed = (*desk)->Place(single_order); !placed.ok()) {
+    if (absl::Status placed =
+            (*desk)->Place(single_order.pizza, single_order.table);
+        !placed.ok()) {
       kitchen::logging::Error("cannot place order: %s", placed.message());
       return kitchen::cli::kExitKafka;
     }

@@ -50,12 +50,17 @@ absl::StatusOr<std::unique_ptr<OrderDesk>> OrderDesk::Create(
   return desk;
 }
 
-absl::Status OrderDesk::Place(const OrderRequest& request) {
-  absl::Time now = absl::Now();
-  absl::Status placed =
-      sender_->Place(orders::NewOrder(request.pizza, request.table, now), now);
+absl::Status OrderDesk::Place(absl::string_view pizza, int32_t table) {
+  absl::Status placed = sender_->Place(pizza, table);
   if (placed.ok()) ++tally_.sent;
   return placed;
+}
+
+void OrderDesk::Expect(int64_t orders) {
+  // Beyond a million, let it grow: that is rare, and 8 MiB is enough up front.
+  constexpr int64_t kMostReserved = 1 << 20;
+  tally_.latencies_us.reserve(
+      static_cast<size_t>(std::clamp<int64_t>(orders, 0, kMostReserved)));
 }
 
 void OrderDesk::Finish(absl::Duration timeout) {
@@ -66,9 +71,8 @@ void OrderDesk::Finish(absl::Duration timeout) {
 void OrderDesk::OnResult(const PlacedOrder& placed) {
   if (!placed.status.ok()) {
     ++tally_.failed;
-    logging::Error("order %s (%s for table %d) NOT placed: %s",
-                   placed.order.order_id(), placed.order.pizza(),
-                   placed.order.table(), placed.status.message());
+    logging::Error("order %s (%s for table %d) NOT placed: %s", placed.order_id,
+                   placed.pizza, placed.table, placed.status.message());
     return;
   }
   ++tally_.acknowledged;
@@ -81,8 +85,8 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
                                             : std::string("unknown");
     absl::FPrintF(out_,
                   "order %s: %s for table %d -> %s partition %d offset %s\n",
-                  placed.order.order_id(), placed.order.pizza(),
-                  placed.order.table(), placed.topic, placed.partition, offset);
+                  placed.order_id, placed.pizza, placed.table, placed.topic,
+                  placed.partition, offset);
     std::fflush(out_);
   }
 }

@@ -8,7 +8,7 @@
 // Usage:
 //   auto desk =
 //       OrderDesk::Create(config, "pizza-order", absl::Seconds(10), stdout);
-//   (*desk)->Place({"margherita", 17});
+//   (*desk)->Place("margherita", 17);
 //   (*desk)->Finish(absl::Seconds(12));
 //   std::string line = FormatSummary((*desk)->tally());
 
@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "kafka/config.h"
-#include "waiter/order_form.h"
 #include "waiter/order_sender.h"
 
 namespace kitchen::waiter {
@@ -53,8 +53,11 @@ class OrderDesk {
       const kafka::ClientConfig& config, std::string topic,
       absl::Duration delivery_timeout, FILE* out);
 
-  absl::Status Place(const OrderRequest& request);
+  absl::Status Place(absl::string_view pizza, int32_t table);
   void Skip() { ++tally_.skipped; }
+  // Makes room for the tally of `orders` orders up front (load mode): growing
+  // it by reallocation while orders stream in costs more than the orders.
+  void Expect(int64_t orders);
   void Poll(int timeout_ms) { sender_->Poll(timeout_ms); }
   // Waits at most `timeout` for the outstanding answers (see
   // OrderSender::Finish).

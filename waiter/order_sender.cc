@@ -2,9 +2,11 @@
 
 #include "waiter/order_sender.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "orders/order_record.h"
 
 namespace kitchen::waiter {
@@ -57,53 +59,84 @@ absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
   return sender;
 }
 
-absl::Status OrderSender::Place(kitchen::v1::Order order, absl::Time sent_at) {
-  orders::EncodeOrderInto(order, record_);
-  uint64_t token = next_token_++;
-  pending_[token] = {std::move(order), sent_at};
+absl::Status OrderSender::Place(absl::string_view pizza, int32_t table) {
+  absl::Time now = absl::Now();
+  auto name = pizza_names_.find(pizza);
+  if (name == pizza_names_.end()) name = pizza_names_.emplace(pizza).first;
+  pending_.push_back({orders::OrderId::New(), &*name, table, false, now});
+  const uint64_t token = first_token_ + pending_.size() - 1;
+  ++unanswered_;
+  orders::EncodeOrderInto({pending_.back().order_id.view(), pizza, table, now},
+                          record_);
   while (true) {
     absl::Status sent = producer_->Send(
         {topic_, record_.key, record_.value, &record_.headers}, token);
     if (sent.ok()) return sent;
     if (sent.code() != absl::StatusCode::kResourceExhausted) {
-      pending_.erase(token);
+      pending_.pop_back();  // Still the last: nothing was placed meanwhile.
+      --unanswered_;
       return sent;
     }
-    producer_->Poll(10);  // The queue is full: let deliveries drain it.
+    Poll(10);  // The queue is full: let answers drain it.
   }
+}
+
+void OrderSender::Poll(int timeout_ms) {
+  clock_read_ = false;
+  producer_->Poll(timeout_ms);
 }
 
 void OrderSender::Finish(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
-  while (!pending_.empty() && absl::Now() < deadline) {
-    producer_->Poll(static_cast<int>(std::min<int64_t>(
+  while (unanswered_ > 0 && absl::Now() < deadline) {
+    Poll(static_cast<int>(std::min<int64_t>(
         100, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1)));
   }
-  // Whatever is left will not be acknowledged while we wait: say so, one by
-  // one.
-  for (auto& [token, pending] : pending_) {
+  // Whatever is left will not be answered while we wait: say so, one by one.
+  absl::Time now = absl::Now();
+  const absl::Status not_answered = absl::DeadlineExceededError(
+      absl::StrCat("not acknowledged within ", absl::FormatDuration(timeout)));
+  for (const Pending& pending : pending_) {
+    if (pending.answered) continue;
     PlacedOrder placed;
-    placed.order = std::move(pending.order);
-    placed.topic = topic_;
-    placed.status = absl::DeadlineExceededError(absl::StrCat(
-        "not acknowledged within ", absl::FormatDuration(timeout)));
-    placed.latency = absl::Now() - pending.sent_at;
-    if (on_result_) on_result_(placed);
+    placed.status = not_answered;
+    placed.latency = now - pending.sent_at;
+    Report(pending, placed);
   }
+  // An answer that comes later is for a token before first_token_: ignored.
+  first_token_ += pending_.size();
   pending_.clear();
+  unanswered_ = 0;
 }
 
 void OrderSender::OnDelivery(const kafka::Delivery& delivery) {
-  auto found = pending_.find(delivery.token);
-  if (found == pending_.end()) return;  // Already reported by Finish().
+  if (delivery.token < first_token_) return;  // Reported by Finish().
+  const uint64_t index = delivery.token - first_token_;
+  if (index >= pending_.size() || pending_[index].answered) return;
+  Pending& pending = pending_[index];
+  if (!clock_read_) {
+    answers_served_at_ = absl::Now();
+    clock_read_ = true;
+  }
+  pending.answered = true;
+  --unanswered_;
   PlacedOrder placed;
-  placed.order = std::move(found->second.order);
   placed.status = delivery.status;
-  placed.topic = topic_;
   placed.partition = delivery.partition;
   placed.offset = delivery.offset;
-  placed.latency = absl::Now() - found->second.sent_at;
-  pending_.erase(found);
+  placed.latency = answers_served_at_ - pending.sent_at;
+  Report(pending, placed);
+  while (!pending_.empty() && pending_.front().answered) {
+    pending_.pop_front();
+    ++first_token_;
+  }
+}
+
+void OrderSender::Report(const Pending& pending, PlacedOrder& placed) {
+  placed.order_id = pending.order_id.view();
+  placed.pizza = *pending.pizza;
+  placed.table = pending.table;
+  placed.topic = topic_;
   if (on_result_) on_result_(placed);
 }
 

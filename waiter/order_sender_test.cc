@@ -1,0 +1,136 @@
+// File: waiter/order_sender_test.cc
+//
+// The order sender against a real Kafka protocol peer (an in-process dev
+// broker): every order placed gets exactly one answer, with its own id, pizza
+// and table, whether the broker acknowledges it or Finish() gives up on it.
+
+#include "waiter/order_sender.h"
+
+#include <librdkafka/rdkafka_mock.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "deploy/devbroker/dev_broker.h"
+#include "gtest/gtest.h"
+#include "orders/order_record.h"
+
+namespace kitchen::waiter {
+namespace {
+
+struct Answer {
+  std::string order_id;
+  std::string pizza;
+  int32_t table;
+  absl::Status status;
+  int32_t partition;
+  int64_t offset;
+};
+
+class OrderSenderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    devbroker::DevBrokerOptions options;
+    options.port = 0;
+    options.topics = {{orders::kOrderTopic, 6}};
+    auto broker = devbroker::DevBroker::Start(options);
+    ASSERT_TRUE(broker.ok()) << broker.status();
+    broker_ = *std::move(broker);
+    auto sender = OrderSender::Create(
+        {broker_->bootstrap_servers(), {}}, orders::kOrderTopic,
+        absl::Seconds(1), [this](const PlacedOrder& placed) {
+          answers_.push_back({std::string(placed.order_id),
+                              std::string(placed.pizza), placed.table,
+                              placed.status, placed.partition, placed.offset});
+        });
+    ASSERT_TRUE(sender.ok()) << sender.status();
+    sender_ = *std::move(sender);
+  }
+
+  std::unique_ptr<devbroker::DevBroker> broker_;
+  std::unique_ptr<OrderSender> sender_;
+  std::vector<Answer> answers_;
+};
+
+TEST_F(OrderSenderTest, EveryOrderIsAnsweredOnceWithItsOwnFields) {
+  const std::vector<std::string> pizzas = {"margherita", "prosciutto e funghi",
+                                           "marinara"};
+  constexpr int kOrders = 3000;
+  for (int i = 0; i < kOrders; ++i) {
+    ASSERT_TRUE(sender_->Place(pizzas[i % 3], 1 + i % 100).ok());
+    if (i % 100 == 0) sender_->Poll(0);  // Some answers while placing.
+  }
+  sender_->Finish(absl::Seconds(20));
+  EXPECT_EQ(sender_->pending(), 0);
+
+  ASSERT_EQ(answers_.size(), static_cast<size_t>(kOrders));
+  std::map<std::string, int> answers_per_id;
+  std::map<int32_t, int32_t> partition_of_table;
+  std::map<int32_t, int64_t> last_offset_of_table;
+  std::map<int32_t, int> answers_of_table;
+  // Answers of one partition come in the order placed, and a table's orders
+  // share a partition: a table's answers come in the order placed, at
+  // increasing offsets.
+  for (const Answer& answer : answers_) {
+    ASSERT_TRUE(answer.status.ok()) << answer.status;
+    ++answers_per_id[answer.order_id];
+    EXPECT_EQ(answer.order_id.size(), 36u);
+    ASSERT_GE(answer.table, 1);
+    ASSERT_LE(answer.table, 100);
+    // Order i went to table 1 + i % 100 with pizza i % 3, so the k-th order
+    // of table t was order t - 1 + 100 k.
+    int placed = answer.table - 1 + 100 * answers_of_table[answer.table]++;
+    EXPECT_EQ(answer.pizza, pizzas[placed % 3]) << "order " << placed;
+    auto [partition, first] =
+        partition_of_table.emplace(answer.table, answer.partition);
+    EXPECT_EQ(partition->second, answer.partition);
+    auto [last, new_table] =
+        last_offset_of_table.emplace(answer.table, answer.offset);
+    if (!new_table) {
+      EXPECT_GT(answer.offset, last->second) << "table " << answer.table;
+      last->second = answer.offset;
+    }
+  }
+  EXPECT_EQ(answers_per_id.size(), static_cast<size_t>(kOrders));
+}
+
+TEST_F(OrderSenderTest, FinishReportsWhatTheBrokerDidNotAnswerAndOnlyOnce) {
+  for (int32_t id = 1; id <= 3; ++id) {
+    rd_kafka_mock_broker_set_down(broker_->cluster(), id);
+  }
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(sender_->Place("margherita", 17 + i).ok());
+  }
+  sender_->Finish(absl::Milliseconds(200));
+  EXPECT_EQ(sender_->pending(), 0);
+  ASSERT_EQ(answers_.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(answers_[i].status.code(), absl::StatusCode::kDeadlineExceeded)
+        << answers_[i].status;
+    EXPECT_EQ(answers_[i].table, 17 + i);  // In the order placed.
+    EXPECT_EQ(answers_[i].pizza, "margherita");
+    EXPECT_EQ(answers_[i].offset, -1);
+  }
+  // librdkafka gives up on them after message.timeout.ms (1 s here) and
+  // answers then: answers the sender has already reported are not reported
+  // again.
+  absl::Time until = absl::Now() + absl::Milliseconds(2500);
+  while (absl::Now() < until) sender_->Poll(100);
+  EXPECT_EQ(answers_.size(), 10u);
+
+  // An order placed after that is answered as usual.
+  for (int32_t id = 1; id <= 3; ++id) {
+    rd_kafka_mock_broker_set_up(broker_->cluster(), id);
+  }
+  ASSERT_TRUE(sender_->Place("marinara", 5).ok());
+  sender_->Finish(absl::Seconds(10));
+  ASSERT_EQ(answers_.size(), 11u);
+  EXPECT_TRUE(answers_.back().status.ok()) << answers_.back().status;
+  EXPECT_EQ(answers_.back().pizza, "marinara");
+}
+
+}  // namespace
+}  // namespace kitchen::waiter
