@@ -161,6 +161,46 @@ def percentile(sorted_values, fraction):
     return sorted_values[rank - 1]
 
 
+def _varint(data, at):
+    """A protobuf varint at `at`: (value, where the next field starts)."""
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, at
+
+
+def placed_at(value):
+    """(seconds, nanos) of a kitchen.v1.Order's placed_at (field 4), read from its
+    protobuf bytes; (0, 0) when it has none. Just enough of the wire format to put the
+    waiter's records back in the order it placed them."""
+    at, seconds, nanos = 0, 0, 0
+    while at < len(value):
+        tag, at = _varint(value, at)
+        field, wire_type = tag >> 3, tag & 7
+        if wire_type == 0:
+            _, at = _varint(value, at)
+        elif wire_type == 2:
+            length, at = _varint(value, at)
+            end = at + length
+            if field == 4:
+                inner = at
+                while inner < end:
+                    inner_tag, inner = _varint(value, inner)
+                    number, inner = _varint(value, inner)
+                    if inner_tag >> 3 == 1:
+                        seconds = number
+                    elif inner_tag >> 3 == 2:
+                        nanos = number
+            at = end
+        else:
+            raise ValueError(f"unexpected wire type {wire_type} in an order")
+    return seconds, nanos
+
+
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?)(h|ms|us|ns|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
@@ -358,7 +398,10 @@ class Bench:
     # -- 1. producer ----------------------------------------------------------------------
 
     def dump_records(self, address, count):
-        """The waiter's records, as kcat -P input: KEY \\t VALUE, then the delimiter."""
+        """The waiter's records, as kcat -P input: KEY \\t VALUE, then the delimiter, in
+        the order the waiter placed them (by placed_at). kcat -C reads a topic partition
+        by partition; fed that order, kcat -P would fill one partition's batches at a
+        time, measured 1.3x faster than the same records in the order placed."""
         fmt = "%k\t%s" + "".join(f"\\x{b:02x}" for b in DUMP_DELIMITER)
         proc = self.run("kcat-dump", ["kcat", "-b", address, "-C", "-t", TOPIC, "-e", "-o",
                                       "beginning", "-q", *self.kcat_fetch, "-f", fmt], timeout=120)
@@ -372,16 +415,26 @@ class Bench:
                                "delimiter occur inside a value?)")
         keys = set()
         value_bytes = 0
+        placed = []
         for record in records:
             key, tab, value = record.partition(b"\t")
             if not tab or not key.isdigit():
                 raise RuntimeError(f"unexpected dumped record {record[:80]!r}")
             keys.add(int(key))
             value_bytes += len(value)
-        return proc.out_path, {"records": len(records), "value_bytes": value_bytes,
-                               "mean_value_bytes": value_bytes / len(records),
-                               "distinct_keys": len(keys), "min_key": min(keys),
-                               "max_key": max(keys)}
+            when = placed_at(value)
+            if when == (0, 0):
+                raise RuntimeError(f"a dumped order without placed_at: {record[:80]!r}")
+            placed.append((when, record))
+        placed.sort(key=lambda pair: pair[0])  # Stable: ties keep a partition's order.
+        input_path = self.path("kcat-input")
+        with open(input_path, "wb") as f:
+            for _, record in placed:
+                f.write(record + DUMP_DELIMITER)
+        return input_path, {"records": len(records), "value_bytes": value_bytes,
+                            "mean_value_bytes": value_bytes / len(records),
+                            "distinct_keys": len(keys), "min_key": min(keys),
+                            "max_key": max(keys)}
 
     def kcat_produce(self, address, input_path):
         argv = ["kcat", "-b", address, "-P", "-t", TOPIC, "-K", "\\t", "-D",
@@ -791,7 +844,8 @@ class Bench:
         add(f"## 1. Producer: {p['count']:,} orders, median of {p['repeats']} runs")
         add("")
         kp = r["kafka_settings"]["kcat_producer"]
-        add(f"Same records for both: kcat sends the waiter's own keys and values read back "
+        add(f"Same records for both: kcat sends the waiter's own keys and values read back, "
+            "in the order the waiter placed them "
             f"(values {rec['mean_value_bytes']:.1f} B on average, keys "
             f"{rec['min_key']}..{rec['max_key']}) with two headers of the same size, and the "
             "waiter's producer settings (" + ", ".join(f"`{k}={v}`" for k, v in kp.items()) +

@@ -35,8 +35,7 @@ Producer::~Producer() {
   // and let the delivery callback report what is left as failed.
   rd_kafka_flush(handle_.get(),
                  static_cast<int>(absl::ToInt64Milliseconds(close_timeout_)));
-  rd_kafka_purge(handle_.get(),
-                 RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  Purge();
   rd_kafka_poll(handle_.get(), 0);
   for (auto& [name, topic] : topics_) rd_kafka_topic_destroy(topic);
 }
@@ -109,6 +108,11 @@ absl::Status Producer::Flush(absl::Duration timeout) {
 
 int Producer::InFlight() const { return rd_kafka_outq_len(handle_.get()); }
 
+void Producer::Purge() {
+  rd_kafka_purge(handle_.get(),
+                 RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+}
+
 void Producer::OnDeliveryReport(rd_kafka_t* /*handle*/,
                                 const rd_kafka_message_t* message,
                                 void* opaque) {
@@ -116,9 +120,14 @@ void Producer::OnDeliveryReport(rd_kafka_t* /*handle*/,
   Delivery delivery;
   delivery.token = reinterpret_cast<uint64_t>(message->_private);
   delivery.partition = message->partition;
-  delivery.offset = message->offset;
+  // librdkafka's negative offsets (-1001 for none, ...) all mean "unknown".
+  delivery.offset = message->offset >= 0 ? message->offset : -1;
+  delivery.key = {static_cast<const char*>(message->key), message->key_len};
+  delivery.value = {static_cast<const char*>(message->payload), message->len};
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivery.status = ErrorToStatus(message->err, "delivery failed");
+    delivery.purged = message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                      message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
   }
   if (producer->on_delivery_) producer->on_delivery_(delivery);
 }

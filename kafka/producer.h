@@ -43,9 +43,13 @@ struct OutgoingRecord {
 // The broker's answer for one record: written at partition/offset, or failed.
 struct Delivery {
   absl::Status status;
+  bool purged = false;  // Failed because Purge() took the record back.
   int32_t partition = -1;
-  int64_t offset = -1;
-  uint64_t token = 0;  // The caller's token given to Send().
+  int64_t offset = -1;  // -1: not written, or the broker did not say where.
+  uint64_t token = 0;   // The caller's token given to Send().
+  // The record as sent; views valid during the callback only.
+  absl::string_view key;
+  absl::string_view value;
 };
 
 class Producer {
@@ -76,6 +80,11 @@ class Producer {
 
   // Records queued or in flight.
   int InFlight() const;
+
+  // Takes back every record not yet answered: each is reported failed
+  // (Delivery::purged) at the next Poll(). Whether a broker wrote the ones
+  // already on their way stays unknown.
+  void Purge();
 
   // The handle of `topic`, made once: looking a topic up by name on every send
   // costs a lock and a hash in librdkafka. Call it right after Create() for the

@@ -64,15 +64,35 @@ void OrderDesk::Expect(int64_t orders) {
 }
 
 void OrderDesk::Finish(absl::Duration timeout) {
-  sender_->Finish(timeout);
+  int64_t never_answered = sender_->Finish(timeout);
+  if (never_answered > 0) {
+    tally_.failed += never_answered;
+    logging::Error("%d order(s) NOT placed: Kafka never answered for them",
+                   never_answered);
+  }
   tally_.finished = absl::Now();
 }
+
+namespace {
+
+// "ID: PIZZA for table N", the order a record holds. The waiter's own records
+// always decode; were one not to, say so rather than hide it.
+std::string Describe(absl::string_view value) {
+  absl::StatusOr<kitchen::v1::Order> order = orders::DecodeOrder(value);
+  if (!order.ok()) {
+    return absl::StrCat("(unreadable record: ", order.status().message(), ")");
+  }
+  return absl::StrFormat("%s: %s for table %d", order->order_id(),
+                         order->pizza(), order->table());
+}
+
+}  // namespace
 
 void OrderDesk::OnResult(const PlacedOrder& placed) {
   if (!placed.status.ok()) {
     ++tally_.failed;
-    logging::Error("order %s (%s for table %d) NOT placed: %s", placed.order_id,
-                   placed.pizza, placed.table, placed.status.message());
+    logging::Error("order %s NOT placed: %s", Describe(placed.value),
+                   placed.status.message());
     return;
   }
   ++tally_.acknowledged;
@@ -83,10 +103,9 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
     // say where.
     std::string offset = placed.offset >= 0 ? absl::StrCat(placed.offset)
                                             : std::string("unknown");
-    absl::FPrintF(out_,
-                  "order %s: %s for table %d -> %s partition %d offset %s\n",
-                  placed.order_id, placed.pizza, placed.table, placed.topic,
-                  placed.partition, offset);
+    absl::FPrintF(out_, "order %s -> %s partition %d offset %s\n",
+                  Describe(placed.value), placed.topic, placed.partition,
+                  offset);
     std::fflush(out_);
   }
 }

@@ -63,7 +63,7 @@ class OrderDesk {
   // OrderSender::Finish).
   void Finish(absl::Duration timeout);
 
-  int pending() const { return sender_->pending(); }
+  int64_t pending() const { return sender_->pending(); }
   const Tally& tally() const { return tally_; }
 
  private:

@@ -60,23 +60,19 @@ absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
 }
 
 absl::Status OrderSender::Place(absl::string_view pizza, int32_t table) {
-  absl::Time now = absl::Now();
-  auto name = pizza_names_.find(pizza);
-  if (name == pizza_names_.end()) name = pizza_names_.emplace(pizza).first;
-  pending_.push_back({orders::OrderId::New(), &*name, table, false, now});
-  const uint64_t token = first_token_ + pending_.size() - 1;
-  ++unanswered_;
-  orders::EncodeOrderInto({pending_.back().order_id.view(), pizza, table, now},
-                          record_);
+  const absl::Time now = absl::Now();
+  const orders::OrderId order_id = orders::OrderId::New();
+  orders::EncodeOrderInto({order_id.view(), pizza, table, now}, record_);
+  // The token comes back with the answer: when the order was placed.
+  const auto token = static_cast<uint64_t>(absl::ToUnixNanos(now));
   while (true) {
     absl::Status sent = producer_->Send(
         {topic_, record_.key, record_.value, &record_.headers}, token);
-    if (sent.ok()) return sent;
-    if (sent.code() != absl::StatusCode::kResourceExhausted) {
-      pending_.pop_back();  // Still the last: nothing was placed meanwhile.
-      --unanswered_;
+    if (sent.ok()) {
+      ++unanswered_;
       return sent;
     }
+    if (sent.code() != absl::StatusCode::kResourceExhausted) return sent;
     Poll(10);  // The queue is full: let answers drain it.
   }
 }
@@ -86,57 +82,50 @@ void OrderSender::Poll(int timeout_ms) {
   producer_->Poll(timeout_ms);
 }
 
-void OrderSender::Finish(absl::Duration timeout) {
+int64_t OrderSender::Finish(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   while (unanswered_ > 0 && absl::Now() < deadline) {
     Poll(static_cast<int>(std::min<int64_t>(
         100, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1)));
   }
-  // Whatever is left will not be answered while we wait: say so, one by one.
-  absl::Time now = absl::Now();
-  const absl::Status not_answered = absl::DeadlineExceededError(
-      absl::StrCat("not acknowledged within ", absl::FormatDuration(timeout)));
-  for (const Pending& pending : pending_) {
-    if (pending.answered) continue;
-    PlacedOrder placed;
-    placed.status = not_answered;
-    placed.latency = now - pending.sent_at;
-    Report(pending, placed);
+  if (unanswered_ == 0) return 0;
+  // What is left will not be answered while we wait: take it back, and let
+  // librdkafka answer for each record, failed. It does so at once for queued
+  // records, and for records on their way once its broker threads let go of
+  // them: a short wait.
+  gave_up_after_ = timeout;
+  producer_->Purge();
+  absl::Time purged_by = absl::Now() + absl::Seconds(1);
+  while (unanswered_ > 0 && absl::Now() < purged_by) Poll(10);
+  int64_t never_answered = unanswered_;
+  if (never_answered > 0) {
+    // Counted here: should librdkafka answer for them after all, drop that.
+    counted_up_to_ = absl::Now();
+    unanswered_ = 0;
   }
-  // An answer that comes later is for a token before first_token_: ignored.
-  first_token_ += pending_.size();
-  pending_.clear();
-  unanswered_ = 0;
+  return never_answered;
 }
 
 void OrderSender::OnDelivery(const kafka::Delivery& delivery) {
-  if (delivery.token < first_token_) return;  // Reported by Finish().
-  const uint64_t index = delivery.token - first_token_;
-  if (index >= pending_.size() || pending_[index].answered) return;
-  Pending& pending = pending_[index];
+  const absl::Time placed_at =
+      absl::FromUnixNanos(static_cast<int64_t>(delivery.token));
+  if (placed_at <= counted_up_to_) return;  // Finish() counted it.
   if (!clock_read_) {
     answers_served_at_ = absl::Now();
     clock_read_ = true;
   }
-  pending.answered = true;
   --unanswered_;
   PlacedOrder placed;
+  placed.value = delivery.value;
   placed.status = delivery.status;
+  if (delivery.purged && gave_up_after_.has_value()) {
+    placed.status = absl::DeadlineExceededError(absl::StrCat(
+        "not acknowledged within ", absl::FormatDuration(*gave_up_after_)));
+  }
+  placed.topic = topic_;
   placed.partition = delivery.partition;
   placed.offset = delivery.offset;
-  placed.latency = answers_served_at_ - pending.sent_at;
-  Report(pending, placed);
-  while (!pending_.empty() && pending_.front().answered) {
-    pending_.pop_front();
-    ++first_token_;
-  }
-}
-
-void OrderSender::Report(const Pending& pending, PlacedOrder& placed) {
-  placed.order_id = pending.order_id.view();
-  placed.pizza = *pending.pizza;
-  placed.table = pending.table;
-  placed.topic = topic_;
+  placed.latency = answers_served_at_ - placed_at;
   if (on_result_) on_result_(placed);
 }
 

@@ -13,24 +13,25 @@
 //   (*sender)->Place("margherita", 17);
 //   (*sender)->Finish(absl::Seconds(15));
 //
-// Built for load: placing an order allocates nothing once the buffers have
-// grown but what librdkafka needs for the record, and the orders waiting for
-// an answer are kept compactly, in the order they were placed.
+// Built for load: the sender keeps no table of the orders waiting for an
+// answer. librdkafka holds each record until it answers for it, and its answer
+// carries the record (the order as sent) and a token: the time the order was
+// placed. Placing an order allocates nothing once the buffers have grown but
+// what librdkafka needs for the record.
 
 #ifndef KITCHEN_WAITER_ORDER_SENDER_H_
 #define KITCHEN_WAITER_ORDER_SENDER_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 
-#include "absl/container/node_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
 #include "orders/order_record.h"
@@ -39,10 +40,8 @@ namespace kitchen::waiter {
 
 // One order's result. The views are valid during the callback only.
 struct PlacedOrder {
-  absl::string_view order_id;
-  absl::string_view pizza;
-  int32_t table = 0;
-  absl::Status status;  // OK: acknowledged by the broker.
+  absl::string_view value;  // The order as sent: a kitchen.v1.Order.
+  absl::Status status;      // OK: acknowledged by the broker.
   absl::string_view topic;
   int32_t partition = -1;
   int64_t offset = -1;     // -1: acknowledged, but the broker did not say.
@@ -68,36 +67,27 @@ class OrderSender {
   void Poll(int timeout_ms);
 
   // Waits at most `timeout` for every result; orders still unanswered then are
-  // reported failed. Afterwards pending() is 0.
-  void Finish(absl::Duration timeout);
+  // taken back from librdkafka and reported failed. Returns how many orders
+  // librdkafka never answered for even then (0 unless it misbehaves).
+  int64_t Finish(absl::Duration timeout);
 
   // Orders placed and not yet answered.
-  int pending() const { return unanswered_; }
+  int64_t pending() const { return unanswered_; }
 
  private:
-  struct Pending {
-    orders::OrderId order_id;
-    const std::string* pizza;  // In pizza_names_.
-    int32_t table;
-    bool answered;
-    absl::Time sent_at;
-  };
-
   OrderSender(std::string topic, ResultCallback on_result)
       : topic_(std::move(topic)), on_result_(std::move(on_result)) {}
   void OnDelivery(const kafka::Delivery& delivery);
-  void Report(const Pending& pending, PlacedOrder& placed);
 
   std::string topic_;
   ResultCallback on_result_;
-  // The orders placed, oldest first, from the oldest one not answered: the
-  // token of pending_[i] is first_token_ + i. Answers come back in about the
-  // order placed, so the answered ones are dropped from the front.
-  std::deque<Pending> pending_;
-  uint64_t first_token_ = 1;
-  int unanswered_ = 0;
-  // Each pizza name once: a few menu entries, however many orders.
-  absl::node_hash_set<std::string> pizza_names_;
+  int64_t unanswered_ = 0;
+  // Set when Finish() has run out of time: from then on, librdkafka's answers
+  // for the records it takes back say so.
+  absl::optional<absl::Duration> gave_up_after_;
+  // Orders placed until then that librdkafka never answered for were counted
+  // by Finish().
+  absl::Time counted_up_to_ = absl::InfinitePast();
   // The time of the first answer served by the current Poll(): the answers one
   // poll serves were all waiting, so one clock read does for all of them.
   absl::Time answers_served_at_;
