@@ -503,11 +503,15 @@ class Bench:
                              for w, k in zip(waiter_runs, kcat_runs))
         result["pair_ratios"] = pair_ratios
         result["pair_ratio_median"] = statistics.median(pair_ratios)
+        # The fastest run of each: noise only ever slows a run down.
+        result["best_ratio"] = (max(w["orders_per_s"] for w in waiter_runs) /
+                                max(k["orders_per_s"] for k in kcat_runs))
         self.results["producer"] = result
         progress(f"   median: waiter {result['waiter']['orders_per_s']:,.0f} orders/s, kcat "
-                 f"{result['kcat']['orders_per_s']:,.0f} orders/s: {result['ratio']:.2f}x "
-                 f"(run by run: median {result['pair_ratio_median']:.2f}x, "
-                 f"{pair_ratios[0]:.2f}x to {pair_ratios[-1]:.2f}x)")
+                 f"{result['kcat']['orders_per_s']:,.0f} orders/s: {result['ratio']:.2f}x; "
+                 f"fastest runs {result['best_ratio']:.2f}x; run by run: median "
+                 f"{result['pair_ratio_median']:.2f}x, {pair_ratios[0]:.2f}x to "
+                 f"{pair_ratios[-1]:.2f}x")
 
     # -- 2. end-to-end latency ----------------------------------------------------------
 
@@ -812,7 +816,9 @@ class Bench:
         default_1000 = next((r for r in self.results["latency"]["runs"]
                              if r["rate"] == 1000 and not r["waiter_extra"]), None)
         rows = [
-            ("waiter produce rate >= 1.0x kcat", f"{p['ratio']:.2f}x",
+            ("waiter produce rate >= 1.0x kcat (ratio of the medians)",
+             f"{p['ratio']:.2f}x (fastest runs {p['best_ratio']:.2f}x, run by run "
+             f"{p['pair_ratio_median']:.2f}x)",
              p["ratio"] >= TARGET_PRODUCE_RATIO),
             ("manager catch-up >= 1.0x kcat -C to a file, whole process (incl. group join)",
              f"{led['ratio_whole_process']:.2f}x", led["ratio_whole_process"] >= TARGET_LEDGER_RATIO),
@@ -873,8 +879,8 @@ class Bench:
         add("")
         add("Each run (orders/s): waiter " +
             ", ".join(f"{x['orders_per_s']:,.0f}" for x in p["waiter_runs"]) + "; kcat " +
-            ", ".join(f"{x['orders_per_s']:,.0f}" for x in p["kcat_runs"]) + ". Each waiter "
-            "run over the kcat run after it: median "
+            ", ".join(f"{x['orders_per_s']:,.0f}" for x in p["kcat_runs"]) + ". Fastest "
+            f"runs: {p['best_ratio']:.2f}x. Each waiter run over the kcat run after it: median "
             f"{p['pair_ratio_median']:.2f}x, from {p['pair_ratios'][0]:.2f}x to "
             f"{p['pair_ratios'][-1]:.2f}x.")
         add("")
@@ -1026,9 +1032,9 @@ def main():
         os.path.abspath(__file__))), help="the workspace (its Kafka settings are read)")
     parser.add_argument("--out", default="results", help="where bench.md/json/png go")
     parser.add_argument("--count", type=int, default=200000, help="orders per producer run")
-    parser.add_argument("--repeats", type=int, default=9,
-                        help="runs of each producer, alternated (a run is under a second; "
-                        "fewer than 9 and the ratio swings by 20%% on a shared 2-core machine)")
+    parser.add_argument("--repeats", type=int, default=15,
+                        help="runs of each producer, alternated (a run is under a second, "
+                        "and on a shared 2-core machine one run can take twice another's time)")
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--latency_s", type=float, default=6, help="measured seconds per rate")
     parser.add_argument("--warmup_s", type=float, default=1,
