@@ -3,6 +3,8 @@
 #include "manager/ledger_line.h"
 
 #include <cstdio>
+#include <cstring>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -177,11 +179,13 @@ absl::Status Missing(absl::string_view field) {
 
 }  // namespace
 
-void AppendUtcMillis(absl::Time when, std::string& out) {
-  // absl::FormatTime goes through the time-zone machinery for every call; this
-  // is the ledger's hot path, and UTC needs only the civil-from-days arithmetic
-  // (Howard Hinnant's algorithm, exact for the proleptic Gregorian calendar).
-  int64_t millis = absl::ToUnixMillis(when);
+namespace {
+
+// "2026-11-24T05:58:19.065Z" of a Unix time in milliseconds.
+void FormatUtcMillis(int64_t millis, char (&text)[25]) {
+  // absl::FormatTime goes through the time-zone machinery for every call; UTC
+  // needs only the civil-from-days arithmetic (Howard Hinnant's algorithm,
+  // exact for the proleptic Gregorian calendar).
   int64_t days =
       millis >= 0 ? millis / 86400000 : (millis - 86399999) / 86400000;
   int64_t in_day = millis - days * 86400000;
@@ -199,7 +203,7 @@ void AppendUtcMillis(absl::Time when, std::string& out) {
   int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
   // Digits by hand: snprintf with seven conversions cost more than the rest of
   // a ledger line together.
-  char text[] = "0000-00-00T00:00:00.000Z";
+  std::memcpy(text, "0000-00-00T00:00:00.000Z", sizeof(text));
   auto put = [&text](int at, int64_t value, int digits) {
     for (int i = at + digits - 1; i >= at; --i) {
       text[i] = static_cast<char>('0' + value % 10);
@@ -213,12 +217,52 @@ void AppendUtcMillis(absl::Time when, std::string& out) {
   put(14, in_day / 60000 % 60, 2);
   put(17, in_day / 1000 % 60, 2);
   put(20, in_day % 1000, 3);
-  out.append(text, sizeof(text) - 1);
+}
+
+}  // namespace
+
+void AppendUtcMillis(absl::Time when, std::string& out) {
+  // The ledger writes two times a line, placed_at and recorded_at, and a
+  // batch's lines share their recorded_at and mostly the second of their
+  // placed_at: the text of the last two seconds is kept, and only the
+  // milliseconds are written anew.
+  struct Second {
+    int64_t second = std::numeric_limits<int64_t>::min();
+    char text[25];
+  };
+  thread_local Second kept[2];
+  thread_local int older = 0;
+  const int64_t millis = absl::ToUnixMillis(when);
+  const int64_t second =
+      millis >= 0 ? millis / 1000 : (millis - 999) / 1000;  // Floor.
+  Second* slot = kept[0].second == second   ? &kept[0]
+                 : kept[1].second == second ? &kept[1]
+                                            : nullptr;
+  if (slot == nullptr) {
+    slot = &kept[older];
+    older = 1 - older;
+    FormatUtcMillis(second * 1000, slot->text);
+    slot->second = second;
+  }
+  const int64_t in_second = millis - second * 1000;
+  slot->text[20] = static_cast<char>('0' + in_second / 100);
+  slot->text[21] = static_cast<char>('0' + in_second / 10 % 10);
+  slot->text[22] = static_cast<char>('0' + in_second % 10);
+  out.append(slot->text, 24);
 }
 
 void AppendJsonString(absl::string_view text, std::string& out) {
   out.push_back('"');
-  for (char c : text) {
+  // Runs of characters that need no escaping (all of them, in an ordinary
+  // order) are appended whole: this is on the ledger's hot path.
+  size_t run_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) {
+      continue;
+    }
+    out.append(text.data() + run_start, i - run_start);
+    run_start = i + 1;
     switch (c) {
       case '"':
         out.append("\\\"");
@@ -235,16 +279,14 @@ void AppendJsonString(absl::string_view text, std::string& out) {
       case '\t':
         out.append("\\t");
         break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-          out.append(escaped);
-        } else {
-          out.push_back(c);
-        }
+      default: {
+        char escaped[8];
+        std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+        out.append(escaped);
+      }
     }
   }
+  out.append(text.data() + run_start, text.size() - run_start);
   out.push_back('"');
 }
 

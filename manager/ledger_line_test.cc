@@ -45,6 +45,19 @@ TEST(LedgerLineTest, FormatsTimesAsAbseilDoes) {
     EXPECT_EQ(ours, absl::FormatTime(format, when, absl::UTCTimeZone()))
         << millis;
   }
+  // Runs within one second, across seconds and across the epoch, back and
+  // forth: what is kept of the last second must never leak into another.
+  for (int64_t start : {int64_t{1795499328000}, int64_t{-2500}}) {
+    for (int64_t step = 0; step < 3000; step += 7) {
+      for (int64_t millis : {start + step, start + 2999 - step, start + 5000}) {
+        absl::Time when = absl::FromUnixMillis(millis);
+        std::string ours;
+        AppendUtcMillis(when, ours);
+        ASSERT_EQ(ours, absl::FormatTime(format, when, absl::UTCTimeZone()))
+            << millis;
+      }
+    }
+  }
   // Years 1000 to 9999 (Abseil does not pad years below 1000 to four digits).
   for (int64_t millis = -30610224000000; millis < 253402300799999;
        millis += int64_t{7919} * 3600000 + 123) {
@@ -71,6 +84,16 @@ TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
   EXPECT_EQ(back->partition, 3);
   EXPECT_EQ(back->offset, 1234567890123);
   EXPECT_EQ(back->recorded_at, entry.recorded_at);
+}
+
+TEST(LedgerLineTest, EscapesWhatJsonRequiresAndNothingElse) {
+  std::string out;
+  AppendJsonString("\"quoted\" back\\slash\x01\ttab\r\nend \xc3\xa9", out);
+  EXPECT_EQ(out,
+            "\"\\\"quoted\\\" back\\\\slash\\u0001\\ttab\\r\\nend \xc3\xa9\"");
+  out.clear();
+  AppendJsonString("", out);
+  EXPECT_EQ(out, "\"\"");
 }
 
 TEST(LedgerLineTest, IgnoresUnknownFieldsAndSpaces) {

@@ -36,16 +36,15 @@ void Recorder::Handle(const kafka::Message& message, absl::Notification& stop) {
   if (next != next_.end() && message.offset() < next->second)
     return;  // Recorded.
 
-  absl::StatusOr<kitchen::v1::Order> order =
-      orders::DecodeOrder(message.value());
-  if (!order.ok()) {
+  absl::Status decoded = orders::DecodeOrderInto(message.value(), order_);
+  if (!decoded.ok()) {
     // Everything before it must be durable first, or a crash could commit past
     // orders not yet in the ledger.
     if (absl::Status flushed = Flush(); !flushed.ok()) {
       failure_ = flushed;
       return;
     }
-    if (!dead_letters_->SendPatiently(message, order.status(), stop).ok()) {
+    if (!dead_letters_->SendPatiently(message, decoded, stop).ok()) {
       return;  // Stopping: its position is not advanced, so it comes again.
     }
     next_[key] = message.offset() + 1;
@@ -55,10 +54,10 @@ void Recorder::Handle(const kafka::Message& message, absl::Notification& stop) {
 
   if (batch_.empty()) batch_started_ = absl::Now();
   LedgerEntry entry;
-  entry.order_id = order->order_id();
-  entry.pizza = order->pizza();
-  entry.table = order->table();
-  entry.placed_at = orders::PlacedAt(*order);
+  entry.order_id = order_.order_id();
+  entry.pizza = order_.pizza();
+  entry.table = order_.table();
+  entry.placed_at = orders::PlacedAt(order_);
   entry.topic = key.first;
   entry.partition = key.second;
   entry.offset = message.offset();

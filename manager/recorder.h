@@ -37,6 +37,7 @@
 #include "kafka/consumer.h"
 #include "manager/ledger.h"
 #include "orders/dead_letter.h"
+#include "proto/order.pb.h"
 
 namespace kitchen::manager {
 
@@ -84,6 +85,7 @@ class Recorder : public kafka::RebalanceListener {
   kafka::Consumer* consumer_ = nullptr;
   cli::HealthFile health_;
 
+  kitchen::v1::Order order_;  // The order being read; reused.
   std::vector<LedgerEntry> batch_;
   absl::Time batch_started_;
   // Next offset to accept per partition: the ledger's, plus what is in the

@@ -181,13 +181,21 @@ absl::Status ValidateOrder(const kitchen::v1::Order& order) {
 
 absl::StatusOr<kitchen::v1::Order> DecodeOrder(absl::string_view value) {
   kitchen::v1::Order order;
+  if (absl::Status decoded = DecodeOrderInto(value, order); !decoded.ok()) {
+    return decoded;
+  }
+  return order;
+}
+
+absl::Status DecodeOrderInto(absl::string_view value,
+                             kitchen::v1::Order& order) {
+  // ParseFromArray clears the order first; its strings keep their capacity.
   if (!order.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return absl::InvalidArgumentError(
         absl::StrCat("value is not a kitchen.v1.Order (", value.size(),
                      " bytes of protobuf that do not parse)"));
   }
-  if (absl::Status valid = ValidateOrder(order); !valid.ok()) return valid;
-  return order;
+  return ValidateOrder(order);
 }
 
 absl::optional<absl::Time> PlacedAt(const kitchen::v1::Order& order) {

@@ -89,6 +89,9 @@ absl::Status ValidateOrder(const kitchen::v1::Order& order);
 
 // Parses and validates a record value. InvalidArgument says what is wrong.
 absl::StatusOr<kitchen::v1::Order> DecodeOrder(absl::string_view value);
+// The same into `order`, reusing its buffers (for readers of many orders).
+absl::Status DecodeOrderInto(absl::string_view value,
+                             kitchen::v1::Order& order);
 
 // placed_at as absl::Time, or nullopt when the producer did not set it.
 absl::optional<absl::Time> PlacedAt(const kitchen::v1::Order& order);

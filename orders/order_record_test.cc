@@ -124,6 +124,22 @@ TEST(DecodeOrderTest, PlainPizzaAndTableFromAnOlderProducerIsValid) {
   EXPECT_EQ(EncodeOrder(*decoded).headers.size(), 1u);  // No order-id header.
 }
 
+TEST(DecodeOrderTest, AReusedOrderKeepsNothingOfThePreviousOne) {
+  kitchen::v1::Order order;
+  ASSERT_TRUE(
+      DecodeOrderInto(
+          EncodeOrder(NewOrder("quattro formaggi", 3, absl::Now())).value,
+          order)
+          .ok());
+  const std::string plain("\x0a\x0amargherita\x10\x11", 14);
+  ASSERT_TRUE(DecodeOrderInto(plain, order).ok());
+  EXPECT_EQ(order.pizza(), "margherita");
+  EXPECT_EQ(order.table(), 17);
+  EXPECT_TRUE(order.order_id().empty());
+  EXPECT_FALSE(PlacedAt(order).has_value());
+  EXPECT_FALSE(DecodeOrderInto("\xff\xff", order).ok());
+}
+
 TEST(DecodeOrderTest, RejectsBytesThatAreNotAnOrder) {
   absl::StatusOr<kitchen::v1::Order> decoded =
       DecodeOrder("\xff\xff\xff not protobuf");
