@@ -71,8 +71,7 @@ bool Cook::Handle(const kafka::Message& message, absl::Notification& stop) {
       stop.WaitForNotificationWithTimeout(options_.prep_time)) {
     logging::Warning(
         "abandoned %s for table %d (%s): stopping; it is not marked done and "
-        "will "
-        "be cooked again",
+        "will be cooked again",
         order->pizza(), order->table(), Where(order->order_id(), message));
     return false;
   }
