@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
+#include "proto/order.pb.h"
 
 namespace kitchen::waiter {
 

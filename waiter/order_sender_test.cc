@@ -18,6 +18,7 @@
 #include "deploy/devbroker/dev_broker.h"
 #include "gtest/gtest.h"
 #include "orders/order_record.h"
+#include "proto/order.pb.h"
 
 namespace kitchen::waiter {
 namespace {
