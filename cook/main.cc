@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
     kitchen::logging::Error("--prep_time must not be negative");
     return kitchen::cli::kExitUsage;
   }
+  if (absl::Status valid = kitchen::orders::ValidateTopics(
+          absl::GetFlag(FLAGS_topic), absl::GetFlag(FLAGS_dead_letter_topic));
+      !valid.ok()) {
+    kitchen::logging::Error("%s", valid.message());
+    return kitchen::cli::kExitUsage;
+  }
 
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
       kitchen::cli::KafkaClientConfig(args->kafka_properties);

@@ -118,6 +118,12 @@ int main(int argc, char** argv) {
         "negative");
     return kExitUsage;
   }
+  if (absl::Status valid = kitchen::orders::ValidateTopics(
+          absl::GetFlag(FLAGS_topic), absl::GetFlag(FLAGS_dead_letter_topic));
+      !valid.ok()) {
+    kitchen::logging::Error("%s", valid.message());
+    return kExitUsage;
+  }
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
       kitchen::cli::KafkaClientConfig(args->kafka_properties);
   if (!kafka.ok()) {

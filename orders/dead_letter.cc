@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "kafka/topic_name.h"
 #include "logging/log.h"
 
 namespace kitchen::orders {
@@ -25,6 +26,24 @@ kafka::Headers DeadLetterHeaders(const kafka::Message& message,
   }
   headers.push_back({kDeadLetterGroupHeader, std::string(consumer_group)});
   return headers;
+}
+
+absl::Status ValidateTopics(absl::string_view topic,
+                            absl::string_view dead_letter_topic) {
+  if (absl::Status valid = kafka::ValidateTopicName(topic); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("topic: ", valid.message()));
+  }
+  if (absl::Status valid = kafka::ValidateTopicName(dead_letter_topic);
+      !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dead-letter topic: ", valid.message()));
+  }
+  if (topic == dead_letter_topic) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the dead-letter topic must not be the topic it serves (\"", topic,
+        "\"): a poison record would come back forever"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<DeadLetterQueue>> DeadLetterQueue::Create(

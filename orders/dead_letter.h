@@ -44,6 +44,13 @@ inline constexpr char kDeadLetterOffsetHeader[] = "dlq-original-offset";
 inline constexpr char kDeadLetterTimestampHeader[] = "dlq-original-timestamp";
 inline constexpr char kDeadLetterGroupHeader[] = "dlq-consumer-group";
 
+// The topic a consumer reads and the dead-letter topic it parks poison records
+// on: both valid Kafka topic names, and not the same topic (a poison record
+// would come back to its consumer forever). InvalidArgument says which is
+// wrong and why.
+absl::Status ValidateTopics(absl::string_view topic,
+                            absl::string_view dead_letter_topic);
+
 // The original record's headers followed by the dead-letter headers.
 kafka::Headers DeadLetterHeaders(const kafka::Message& message,
                                  const absl::Status& reason,

@@ -55,6 +55,25 @@ class CookTest : public DevBrokerTest {
   }
 };
 
+TEST_F(CookTest, BadTopicsAreRefusedBeforeJoiningTheGroup) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--topic=pizza order"}, "topic: topic name \"pizza order\""},
+      {{"--dead_letter_topic="}, "dead-letter topic: topic name is empty"},
+      {{"--dead_letter_topic=pizza-order"},
+       "the dead-letter topic must not be the topic it serves"},
+  };
+  for (const Case& c : cases) {
+    RunResult cook = RunService("cook", bootstrap(), c.args);
+    EXPECT_EQ(cook.exit_status, 1) << c.args[0] << "\n" << cook.err;
+    EXPECT_TRUE(absl::StrContains(cook.err, c.message))
+        << c.args[0] << ": " << cook.err;
+  }
+}
+
 TEST_F(CookTest, OrderOfACookKilledMidOrderIsCookedAgain) {
   auto first = StartCook("60s");
   std::string id = PlaceOrder("diavola", 5);

@@ -51,12 +51,17 @@ absl::StatusOr<std::unique_ptr<Process>> StartService(
   return Process::Start(service, argv);
 }
 
-RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
-                    const std::string& input) {
-  std::vector<std::string> argv = {Binary("waiter/waiter"),
+RunResult RunService(absl::string_view service, const std::string& bootstrap,
+                     std::vector<std::string> args, const std::string& input) {
+  std::vector<std::string> argv = {Binary(absl::StrCat(service, "/", service)),
                                    absl::StrCat("--brokers=", bootstrap)};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunToEnd(argv, absl::Seconds(60), input);
+}
+
+RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
+                    const std::string& input) {
+  return RunService("waiter", bootstrap, std::move(args), input);
 }
 
 absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,

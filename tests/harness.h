@@ -58,7 +58,13 @@ absl::StatusOr<std::unique_ptr<Process>> StartService(
     absl::string_view service, std::vector<std::string> flags,
     const std::string& bootstrap);
 
-// Runs the waiter to its end with --brokers=`bootstrap` and `args`.
+// Runs waiter/cook/manager to its end (killed after a minute) with
+// --brokers=`bootstrap` and `args`.
+RunResult RunService(absl::string_view service, const std::string& bootstrap,
+                     std::vector<std::string> args,
+                     const std::string& input = "");
+
+// RunService("waiter", ...).
 RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
                     const std::string& input = "");
 

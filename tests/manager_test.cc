@@ -184,6 +184,16 @@ TEST_F(ManagerTest, PoisonRecordsGoToTheDeadLetterTopicNotTheLedger) {
   EXPECT_FALSE(absl::StrContains(ReadFile(ledger_), "garbage"));
 }
 
+TEST_F(ManagerTest, ADeadLetterTopicThatIsTheOrderTopicIsRefused) {
+  RunResult manager =
+      RunService("manager", bootstrap(),
+                 {"--ledger=" + ledger_, "--dead_letter_topic=pizza-order"});
+  EXPECT_EQ(manager.exit_status, 1) << manager.err;
+  EXPECT_TRUE(absl::StrContains(
+      manager.err, "the dead-letter topic must not be the topic it serves"))
+      << manager.err;
+}
+
 TEST_F(ManagerTest, UnwritableLedgerIsAClearErrorBeforeJoiningTheGroup) {
   RunResult manager =
       RunToEnd({Binary("manager/manager"), "--brokers=" + bootstrap(),

@@ -58,6 +58,9 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
       {{"-X", "acks=most", "margherita", "3"}, "acks=most"},
       {{"-X", "no.such.property=1", "margherita", "3"}, "no.such.property"},
       {{"--count=5", "margherita", "3"}, "give one of"},
+      {{"--topic=pizza order", "margherita", "3"},
+       "--topic: topic name \"pizza order\" may hold only letters"},
+      {{"--topic=", "margherita", "3"}, "--topic: topic name is empty"},
   };
   for (const Case& c : cases) {
     RunResult waiter = RunWaiter(bootstrap(), c.args);

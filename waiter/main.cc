@@ -20,6 +20,7 @@
 #include "cli/command_line.h"
 #include "cli/line_reader.h"
 #include "cli/stop_signal.h"
+#include "kafka/topic_name.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
 #include "waiter/load.h"
@@ -205,6 +206,11 @@ int main(int argc, char** argv) {
   if (range.min < 1 || range.max < range.min) {
     return UsageError(absl::StrCat("table range ", range.min, "-", range.max,
                                    " is empty or not positive"));
+  }
+  if (absl::Status valid =
+          kitchen::kafka::ValidateTopicName(absl::GetFlag(FLAGS_topic));
+      !valid.ok()) {
+    return UsageError(absl::StrCat("--topic: ", valid.message()));
   }
   const absl::Duration delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
   if (delivery_timeout <= absl::ZeroDuration()) {
