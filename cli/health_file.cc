@@ -2,31 +2,54 @@
 
 #include "cli/health_file.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "logging/log.h"
 
 namespace kitchen::cli {
+namespace {
+
+// Writes aside and renames, so a probe never reads a half-written file.
+absl::Status Write(const std::string& path, const char* content) {
+  std::string temporary = absl::StrCat(path, ".tmp");
+  FILE* file = std::fopen(temporary.c_str(), "w");
+  if (file == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot write health file ", temporary, ": ", std::strerror(errno)));
+  }
+  bool written = std::fputs(content, file) >= 0;
+  written = std::fclose(file) == 0 && written;
+  if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot write health file ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status HealthFile::Prepare(const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  return Write(path, "starting\n");
+}
 
 void HealthFile::Beat(const std::function<bool()>& ready) {
   if (path_.empty()) return;
   absl::Time now = absl::Now();
   if (now - last_write_ < absl::Seconds(1)) return;
   last_write_ = now;
-  // Write aside and rename, so a probe never reads a half-written file.
-  std::string temporary = absl::StrCat(path_, ".tmp");
-  FILE* file = std::fopen(temporary.c_str(), "w");
-  if (file == nullptr) {
-    logging::Warning("cannot write health file %s", temporary);
-    return;
+  absl::Status written = Write(path_, ready() ? "ready\n" : "starting\n");
+  if (!written.ok() && !failing_) {
+    logging::Warning("%s (the probes will see the service as dead)",
+                     written.message());
+  } else if (written.ok() && failing_) {
+    logging::Info("health file %s written again", path_);
   }
-  std::fputs(ready() ? "ready\n" : "starting\n", file);
-  std::fclose(file);
-  if (std::rename(temporary.c_str(), path_.c_str()) != 0) {
-    logging::Warning("cannot write health file %s", path_);
-  }
+  failing_ = !written.ok();
 }
 
 }  // namespace kitchen::cli

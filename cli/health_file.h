@@ -6,10 +6,13 @@
 //   - the file's age says the loop is alive (liveness: younger than 30 s);
 //   - its content says `ready` once the consumer is in its group with
 //     partitions assigned, else `starting` (readiness).
-// An empty path turns it off.
+// An empty path turns it off. A path that cannot be written is found at start
+// (Prepare), not by the probes; should writing fail later, that is logged once
+// and its recovery once.
 //
 // Usage:
-//   HealthFile health(absl::GetFlag(FLAGS_health_file));
+//   if (!HealthFile::Prepare(path).ok()) ...   // exit 1: a usage error
+//   HealthFile health(path);
 //   while (running) {
 //     ...
 //     health.Beat([&] { return !consumer->Assignment().empty(); });
@@ -21,6 +24,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace kitchen::cli {
@@ -28,6 +32,10 @@ namespace kitchen::cli {
 class HealthFile {
  public:
   explicit HealthFile(std::string path) : path_(std::move(path)) {}
+
+  // Writes `starting` to `path` (nothing for an empty path). The error says
+  // why the file cannot be written.
+  static absl::Status Prepare(const std::string& path);
 
   // Rewrites the file if a second has passed since the last write; `ready` is
   // only asked then.
@@ -38,6 +46,7 @@ class HealthFile {
  private:
   std::string path_;
   absl::Time last_write_ = absl::InfinitePast();
+  bool failing_ = false;  // The last write failed (and was logged).
 };
 
 }  // namespace kitchen::cli

@@ -35,6 +35,17 @@ TEST(HealthFileTest, SaysStartingThenReadyAtMostOncePerSecond) {
   EXPECT_EQ(Read(path), "starting\n");
 }
 
+TEST(HealthFileTest, PrepareWritesStartingOrSaysWhyItCannot) {
+  std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/prepared";
+  ASSERT_TRUE(HealthFile::Prepare(path).ok());
+  EXPECT_EQ(Read(path), "starting\n");
+  absl::Status missing = HealthFile::Prepare("/nonexistent-directory/health");
+  EXPECT_EQ(missing.message(),
+            "cannot write health file /nonexistent-directory/health.tmp: No "
+            "such file or directory");
+  EXPECT_TRUE(HealthFile::Prepare("").ok());
+}
+
 TEST(HealthFileTest, EmptyPathIsOff) {
   HealthFile health("");
   health.Beat([] {

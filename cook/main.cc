@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "cli/command_line.h"
+#include "cli/health_file.h"
 #include "cli/stop_signal.h"
 #include "cook/cook.h"
 #include "kafka/consumer.h"
@@ -80,10 +81,20 @@ int main(int argc, char** argv) {
     kitchen::logging::Error("--prep_time must not be negative");
     return kitchen::cli::kExitUsage;
   }
+  if (options.group.empty()) {
+    kitchen::logging::Error("--group must not be empty");
+    return kitchen::cli::kExitUsage;
+  }
   if (absl::Status valid = kitchen::orders::ValidateTopics(
           absl::GetFlag(FLAGS_topic), absl::GetFlag(FLAGS_dead_letter_topic));
       !valid.ok()) {
     kitchen::logging::Error("%s", valid.message());
+    return kitchen::cli::kExitUsage;
+  }
+  if (absl::Status prepared =
+          kitchen::cli::HealthFile::Prepare(options.health_file);
+      !prepared.ok()) {
+    kitchen::logging::Error("%s", prepared.message());
     return kitchen::cli::kExitUsage;
   }
 

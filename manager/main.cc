@@ -9,6 +9,7 @@
 
 #include "absl/flags/flag.h"
 #include "cli/command_line.h"
+#include "cli/health_file.h"
 #include "cli/stop_signal.h"
 #include "kafka/consumer.h"
 #include "logging/log.h"
@@ -118,10 +119,20 @@ int main(int argc, char** argv) {
         "negative");
     return kExitUsage;
   }
+  if (options.group.empty()) {
+    kitchen::logging::Error("--group must not be empty");
+    return kExitUsage;
+  }
   if (absl::Status valid = kitchen::orders::ValidateTopics(
           absl::GetFlag(FLAGS_topic), absl::GetFlag(FLAGS_dead_letter_topic));
       !valid.ok()) {
     kitchen::logging::Error("%s", valid.message());
+    return kExitUsage;
+  }
+  if (absl::Status prepared =
+          kitchen::cli::HealthFile::Prepare(options.health_file);
+      !prepared.ok()) {
+    kitchen::logging::Error("%s", prepared.message());
     return kExitUsage;
   }
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =

@@ -55,7 +55,7 @@ class CookTest : public DevBrokerTest {
   }
 };
 
-TEST_F(CookTest, BadTopicsAreRefusedBeforeJoiningTheGroup) {
+TEST_F(CookTest, BadFlagsAreRefusedBeforeJoiningTheGroup) {
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -65,6 +65,10 @@ TEST_F(CookTest, BadTopicsAreRefusedBeforeJoiningTheGroup) {
       {{"--dead_letter_topic="}, "dead-letter topic: topic name is empty"},
       {{"--dead_letter_topic=pizza-order"},
        "the dead-letter topic must not be the topic it serves"},
+      {{"--group="}, "--group must not be empty"},
+      {{"--health_file=/nonexistent-directory/health"},
+       "cannot write health file /nonexistent-directory/health.tmp: No such "
+       "file or directory"},
   };
   for (const Case& c : cases) {
     RunResult cook = RunService("cook", bootstrap(), c.args);
