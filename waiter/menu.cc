@@ -10,12 +10,16 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "waiter/quote.h"
 
 namespace kitchen::waiter {
 namespace {
 
+// Lower case, one space between words: "Quattro  Formaggi" is on the menu.
 std::string Normalize(absl::string_view name) {
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(name));
+  std::string normal = absl::AsciiStrToLower(name);
+  absl::RemoveExtraAsciiWhitespace(&normal);
+  return normal;
 }
 
 }  // namespace
@@ -71,7 +75,7 @@ absl::StatusOr<std::string> Menu::Find(absl::string_view pizza) const {
       closest_distance = distance;
     }
   }
-  std::string message = absl::StrCat("\"", pizza, "\" is not on the menu");
+  std::string message = absl::StrCat(Quote(pizza), " is not on the menu");
   // Only suggest what is plausibly a typo, not any pizza at all.
   if (closest != nullptr &&
       closest_distance <=

@@ -9,6 +9,8 @@ namespace {
 
 TEST(MenuTest, FindsRegardlessOfCaseAndSpaces) {
   EXPECT_EQ(Menu::Default().Find("  Margherita ").value(), "margherita");
+  EXPECT_EQ(Menu::Default().Find("quattro \t  Formaggi").value(),
+            "quattro formaggi");
   EXPECT_EQ(Menu::Default().Find("QUATTRO FORMAGGI").value(),
             "quattro formaggi");
 }
@@ -34,6 +36,14 @@ TEST(MenuTest, ParsesAFileAndRejectsDuplicatesAndEmptyMenus) {
             "m.txt:2: bianca is on the menu twice");
   EXPECT_EQ(Menu::Parse("# nothing\n", "m.txt").status().message(),
             "m.txt: the menu is empty");
+}
+
+TEST(MenuTest, QuotesWhatWasTypedEscapedAndCut) {
+  EXPECT_EQ(Menu::Default().Find("pizza\x01\xff").status().message(),
+            "\"pizza\\x01\\xff\" is not on the menu (waiter --menu lists it)");
+  EXPECT_EQ(Menu::Default().Find(std::string(100, 'z')).status().message(),
+            "\"" + std::string(40, 'z') +
+                "...\" is not on the menu (waiter --menu lists it)");
 }
 
 TEST(EditDistanceTest, CountsEdits) {

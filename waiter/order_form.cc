@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "waiter/quote.h"
 
 namespace kitchen::waiter {
 
@@ -22,7 +23,7 @@ absl::StatusOr<OrderRequest> CheckOrder(absl::string_view pizza,
   int64_t number = 0;
   if (!absl::SimpleAtoi(table, &number)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("table \"", table, "\" is not a number"));
+        absl::StrCat("table ", Quote(table), " is not a number"));
   }
   if (number < range.min || number > range.max) {
     return absl::InvalidArgumentError(absl::StrCat(
