@@ -45,8 +45,16 @@ Properties ConsumerDefaults(absl::string_view group_id) {
       // At-least-once: only what the service has finished is stored and
       // committed.
       {"enable.auto.offset.store", "false"},
+      // Everything finished but not yet committed is done again after a crash
+      // or a rebalance, so commits are frequent and a rebalance is noticed
+      // soon: until a member's next heartbeat tells it the group is
+      // rebalancing, it works on while every commit is refused. Measured (two
+      // cooks, one paused past its session timeout, 3,000 orders at 150/s):
+      // 217 to 309 orders cooked twice with librdkafka's 1 s commits and 3 s
+      // heartbeats, 87 to 91 with these.
       {"enable.auto.commit", "true"},
-      {"auto.commit.interval.ms", "1000"},
+      {"auto.commit.interval.ms", "200"},
+      {"heartbeat.interval.ms", "1000"},
       // A member that dies is replaced within 10 s (Kafka's default is 45 s).
       {"session.timeout.ms", "10000"},
       // Memory: librdkafka pre-fetches up to 64 MiB by default; 8 MiB keeps a
