@@ -3,10 +3,14 @@
 #include "kafka/config.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -103,6 +107,51 @@ absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
     return status;
   }
   return conf;
+}
+
+namespace {
+
+// Each property of librdkafka's table and whether every row of it (global and
+// topic level) says "C": consumer only.
+absl::flat_hash_map<std::string, bool> ReadConsumerOnlyProperties() {
+  absl::flat_hash_map<std::string, bool> consumer_only;
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* table = open_memstream(&text, &size);
+  if (table == nullptr) return consumer_only;
+  rd_kafka_conf_properties_show(table);
+  std::fclose(table);
+  // Rows look like "session.timeout.ms   |  C  | 1 .. 3600000 | ...".
+  for (absl::string_view row : absl::StrSplit(text, '\n')) {
+    std::vector<absl::string_view> cells = absl::StrSplit(row, '|');
+    if (cells.size() < 3) continue;
+    absl::string_view name = absl::StripAsciiWhitespace(cells[0]);
+    absl::string_view scope = absl::StripAsciiWhitespace(cells[1]);
+    if (scope != "C" && scope != "P" && scope != "*") continue;  // A header.
+    auto [entry, added] = consumer_only.emplace(std::string(name), true);
+    entry->second = entry->second && scope == "C";
+  }
+  std::free(text);
+  return consumer_only;
+}
+
+}  // namespace
+
+bool IsConsumerOnlyProperty(absl::string_view name) {
+  static const absl::flat_hash_map<std::string, bool> kConsumerOnly =
+      ReadConsumerOnlyProperties();
+  auto found = kConsumerOnly.find(name);
+  return found != kConsumerOnly.end() && found->second;
+}
+
+ClientConfig ForProducer(const ClientConfig& config) {
+  ClientConfig producer{config.bootstrap_servers, {}};
+  for (const Property& property : config.properties) {
+    if (!IsConsumerOnlyProperty(property.name)) {
+      producer.properties.push_back(property);
+    }
+  }
+  return producer;
 }
 
 }  // namespace kitchen::kafka

@@ -71,6 +71,15 @@ absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
 absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name,
                          absl::string_view value);
 
+// Whether librdkafka has `name` for consumers only ("C" in its own property
+// table, rd_kafka_conf_properties_show: the CONFIGURATION.md of the installed
+// version). A producer given one logs a warning and ignores it.
+bool IsConsumerOnlyProperty(absl::string_view name);
+
+// `config` without the consumer-only properties: for a producer that a
+// consumer service builds from its own configuration (the dead-letter queue).
+ClientConfig ForProducer(const ClientConfig& config);
+
 }  // namespace kitchen::kafka
 
 #endif  // KITCHEN_KAFKA_CONFIG_H_

@@ -91,5 +91,28 @@ TEST(BuildConfTest, NoBootstrapServersIsAnError) {
   EXPECT_FALSE(BuildConf(ClientConfig{}, {}).ok());
 }
 
+TEST(IsConsumerOnlyPropertyTest, FollowsLibrdkafkasOwnTable) {
+  EXPECT_TRUE(IsConsumerOnlyProperty("session.timeout.ms"));
+  EXPECT_TRUE(IsConsumerOnlyProperty("fetch.wait.max.ms"));
+  EXPECT_TRUE(IsConsumerOnlyProperty("group.id"));
+  EXPECT_FALSE(IsConsumerOnlyProperty("linger.ms"));          // Producer.
+  EXPECT_FALSE(IsConsumerOnlyProperty("bootstrap.servers"));  // Both.
+  EXPECT_FALSE(IsConsumerOnlyProperty("security.protocol"));  // Both.
+  EXPECT_FALSE(IsConsumerOnlyProperty("no.such.property"));
+}
+
+TEST(ForProducerTest, KeepsAllButConsumerOnlyProperties) {
+  ClientConfig consumer{"localhost:9092",
+                        {{"session.timeout.ms", "6000"},
+                         {"security.protocol", "SASL_SSL"},
+                         {"fetch.wait.max.ms", "2"},
+                         {"linger.ms", "5"}}};
+  ClientConfig producer = ForProducer(consumer);
+  EXPECT_EQ(producer.bootstrap_servers, "localhost:9092");
+  ASSERT_EQ(producer.properties.size(), 2u);
+  EXPECT_EQ(producer.properties[0].name, "security.protocol");
+  EXPECT_EQ(producer.properties[1].name, "linger.ms");
+}
+
 }  // namespace
 }  // namespace kitchen::kafka

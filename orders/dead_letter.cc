@@ -51,8 +51,11 @@ absl::StatusOr<std::unique_ptr<DeadLetterQueue>> DeadLetterQueue::Create(
     std::string consumer_group) {
   std::unique_ptr<DeadLetterQueue> queue(
       new DeadLetterQueue(std::move(topic), std::move(consumer_group)));
-  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
-      config, {{"acks", "all"}, {"enable.idempotence", "true"}});
+  // The service's properties as its consumer has them, less those librdkafka
+  // has for consumers only (a producer would warn about each).
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::BuildConf(kafka::ForProducer(config),
+                       {{"acks", "all"}, {"enable.idempotence", "true"}});
   if (!conf.ok()) return conf.status();
   DeadLetterQueue* raw = queue.get();
   absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
