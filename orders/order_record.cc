@@ -68,16 +68,33 @@ kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
   return order;
 }
 
-std::string TableKey(int32_t table) { return absl::StrCat(table); }
+namespace {
+
+// The key (the table as a decimal string) and headers of the order `order_id`
+// at `table`, into `record`, reusing its buffers.
+void SetKeyAndHeaders(int32_t table, absl::string_view order_id,
+                      EncodedOrder& record) {
+  record.key.clear();
+  absl::StrAppend(&record.key, table);
+  // Names and the content type are set once; only the id changes.
+  const size_t count = order_id.empty() ? 1 : 2;
+  if (record.headers.size() != count) {
+    record.headers.resize(count);
+    if (count == 2) record.headers[0].name = kOrderIdHeader;
+    record.headers[count - 1].name = kContentTypeHeader;
+    record.headers[count - 1].value = kOrderContentType;
+  }
+  if (count == 2) {
+    record.headers[0].value.assign(order_id.data(), order_id.size());
+  }
+}
+
+}  // namespace
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order) {
   EncodedOrder record;
-  record.key = TableKey(order.table());
+  SetKeyAndHeaders(order.table(), order.order_id(), record);
   order.SerializeToString(&record.value);
-  if (!order.order_id().empty()) {
-    record.headers.push_back({kOrderIdHeader, order.order_id()});
-  }
-  record.headers.push_back({kContentTypeHeader, kOrderContentType});
   return record;
 }
 
@@ -139,9 +156,7 @@ char* PutTimestampField(int field, absl::Time time, char* out) {
 }  // namespace
 
 void EncodeOrderInto(const OrderFields& order, EncodedOrder& record) {
-  record.key.clear();
-  absl::StrAppend(&record.key, order.table);
-
+  SetKeyAndHeaders(order.table, order.order_id, record);
   // The fields of kitchen.v1.Order by number, as protobuf writes them, into
   // room for the most they can take; then cut to what they took.
   std::string& value = record.value;
@@ -153,19 +168,6 @@ void EncodeOrderInto(const OrderFields& order, EncodedOrder& record) {
   out = PutBytesField(3, order.order_id, out);
   out = PutTimestampField(4, order.placed_at, out);
   value.resize(static_cast<size_t>(out - value.data()));
-
-  // Names and the content type are set once; only the id changes.
-  const size_t count = order.order_id.empty() ? 1 : 2;
-  if (record.headers.size() != count) {
-    record.headers.resize(count);
-    if (count == 2) record.headers[0].name = kOrderIdHeader;
-    record.headers[count - 1].name = kContentTypeHeader;
-    record.headers[count - 1].value = kOrderContentType;
-  }
-  if (count == 2) {
-    record.headers[0].value.assign(order.order_id.data(),
-                                   order.order_id.size());
-  }
 }
 
 absl::Status ValidateOrder(const kitchen::v1::Order& order) {

@@ -65,9 +65,6 @@ struct OrderFields {
   absl::Time placed_at;
 };
 
-// The record key of a table: "17".
-std::string TableKey(int32_t table);
-
 struct EncodedOrder {
   std::string key;
   std::string value;
