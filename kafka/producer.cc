@@ -122,7 +122,6 @@ void Producer::OnDeliveryReport(rd_kafka_t* /*handle*/,
   delivery.partition = message->partition;
   // librdkafka's negative offsets (-1001 for none, ...) all mean "unknown".
   delivery.offset = message->offset >= 0 ? message->offset : -1;
-  delivery.key = {static_cast<const char*>(message->key), message->key_len};
   delivery.value = {static_cast<const char*>(message->payload), message->len};
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivery.status = ErrorToStatus(message->err, "delivery failed");

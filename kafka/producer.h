@@ -47,8 +47,7 @@ struct Delivery {
   int32_t partition = -1;
   int64_t offset = -1;  // -1: not written, or the broker did not say where.
   uint64_t token = 0;   // The caller's token given to Send().
-  // The record as sent; views valid during the callback only.
-  absl::string_view key;
+  // The record's value as sent; valid during the callback only.
   absl::string_view value;
 };
 
