@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package the kitchen needs to build, test and run its demo.
+# Installs every Debian package the kitchen needs to build, test and run its demo, then
+# the pinned Apache Kafka from Maven Central (tools/install_kafka.sh).
 # Idempotent: packages already present are left alone, and apt is only asked when
 # something is missing. Run as root (or with sudo available).
 set -euo pipefail
@@ -19,6 +20,8 @@ PACKAGES=(
   python3-yaml         # PyYAML, for the deployment files' static test
   clang-format         # formatting (.clang-format at the root)
   python3-matplotlib   # the benchmark's latency plot (tools/bench)
+  openjdk-17-jre-headless  # Java for the local Apache Kafka (tools/kafka)
+  maven                # fetches Apache Kafka from Maven Central (tools/install_kafka.sh)
 )
 
 missing=()
@@ -28,14 +31,14 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install_deps: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install_deps: done" >&2
 fi
 
-echo "install_deps: installing ${missing[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install_deps: done" >&2
+"$(dirname "$0")/install_kafka.sh"
