@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import select
 import shutil
 import signal
@@ -330,6 +331,9 @@ class Supervisor:
         self.owns_state = True
 
     def choose_ports(self):
+        """Client ports (from --port, or free ones), then the controllers' and the SASL
+        listeners' (free ones)."""
+        others = 2 * self.nodes if self.args.sasl else self.nodes
         if self.args.port:
             clients = list(range(self.args.port, self.args.port + self.nodes))
             for port in clients:
@@ -337,13 +341,14 @@ class Supervisor:
                     raise Failure(f"port {port} on 127.0.0.1 is taken (tools/kafka up "
                                   f"--port {self.args.port} needs {clients[0]}-{clients[-1]}); "
                                   "stop what listens there, or leave out --port")
-            controllers = free_ports(self.nodes)
+            ports = free_ports(others)
         else:
-            ports = free_ports(2 * self.nodes)
-            clients, controllers = ports[: self.nodes], ports[self.nodes:]
-        return clients, controllers
+            ports = free_ports(self.nodes + others)
+            clients, ports = ports[: self.nodes], ports[self.nodes:]
+        controllers, sasl = ports[: self.nodes], ports[self.nodes:]
+        return clients, controllers, sasl
 
-    def write_properties(self, clients, controllers):
+    def write_properties(self, clients, controllers, sasl):
         voters = ",".join(f"{n}@127.0.0.1:{controllers[n - 1]}" for n in range(1, self.nodes + 1))
         for node in range(1, self.nodes + 1):
             os.makedirs(os.path.join(self.state.node_dir(node), "data"))
@@ -360,6 +365,15 @@ class Supervisor:
                 **shared_settings(self.nodes),
                 **LOCAL_SETTINGS,
             }
+            if sasl:
+                # A second client listener that asks for SCRAM-SHA-512 (not TLS: what
+                # --sasl proves is that librdkafka authenticates).
+                settings["listeners"] += f",SASL_PLAINTEXT://127.0.0.1:{sasl[node - 1]}"
+                settings["advertised.listeners"] += f",SASL_PLAINTEXT://127.0.0.1:{sasl[node - 1]}"
+                settings["listener.security.protocol.map"] += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+                settings["sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
+                settings["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"] = (
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;")
             with open(self.state.node_properties(node), "w") as f:
                 f.write("# Written by tools/kafka up.\n")
                 for key, value in settings.items():
@@ -456,14 +470,43 @@ class Supervisor:
             f"{t} ({p} partitions, replication {shared['default.replication.factor']})"
             for t, p in TOPICS))
 
+    def create_scram_user(self):
+        """User `kitchen` with a fresh random password, created with Kafka's own
+        ConfigCommand (librdkafka 2.0.2 has no SCRAM admin API). The password is on no
+        command line: the tool's arguments, main class included, are in an argument
+        file (the java launcher's @file) readable only by us, removed once read."""
+        password = secrets.token_urlsafe(24)
+        arguments = os.path.join(self.state.dir, "scram.args")
+        descriptor = os.open(arguments, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as f:
+            f.write(f"kafka.admin.ConfigCommand --bootstrap-server {self.cluster['bootstrap']} "
+                    "--alter --entity-type users --entity-name kitchen --add-config "
+                    f"SCRAM-SHA-512=[iterations=8192,password={password}]\n")
+        try:
+            command = java_command("", [], None, tool=True)[:-1] + [f"@{arguments}"]
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=120)
+        finally:
+            os.unlink(arguments)
+        if done.returncode != 0:
+            raise Failure(f"creating the SCRAM user failed:\n{(done.stdout + done.stderr)[-2000:]}")
+        properties = os.path.join(self.state.dir, "sasl.properties")
+        descriptor = os.open(properties, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as f:
+            f.write("# librdkafka properties for the SASL/SCRAM listener (tools/kafka up --sasl)\n"
+                    "security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=SCRAM-SHA-512\n"
+                    f"sasl.username=kitchen\nsasl.password={password}\n")
+        say(f"SASL/SCRAM-SHA-512 listeners at {self.cluster['sasl_bootstrap']}; user kitchen's "
+            f"client properties in {properties}")
+
     # --- running
 
     def up(self):
         began = time.monotonic()
         check_installed()
         self.prepare_state()
-        clients, controllers = self.choose_ports()
-        self.write_properties(clients, controllers)
+        clients, controllers, sasl = self.choose_ports()
+        self.write_properties(clients, controllers, sasl)
         self.cluster = {
             "kafka_version": kafka_version(),
             "supervisor_pid": os.getpid(),
@@ -472,6 +515,8 @@ class Supervisor:
                       for n in range(1, self.nodes + 1)],
             "ready": False,
         }
+        if sasl:
+            self.cluster["sasl_bootstrap"] = ",".join(f"127.0.0.1:{p}" for p in sasl)
         self.state.save(self.cluster)
         say(f"formatting {self.nodes} node(s) of Kafka {kafka_version()} in {self.state.dir}")
         self.cluster["cluster_id"] = self.format_storage()
@@ -480,6 +525,8 @@ class Supervisor:
         starts = {node: self.start_node(node) for node in range(1, self.nodes + 1)}
         self.wait_serving(starts, self.args.timeout)
         self.create_topics()
+        if sasl:
+            self.create_scram_user()
         self.control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.control.bind(self.state.socket_address)
         self.control.listen(4)
@@ -589,7 +636,7 @@ def detach(args):
     argv = [sys.executable, os.path.abspath(__file__), "--state_dir", args.state_dir, "up",
             "--foreground", "--detached", "--nodes", str(args.nodes), "--port", str(args.port),
             "--heap", args.heap, "--timeout", str(args.timeout),
-            "--stop_timeout", str(args.stop_timeout)]
+            "--stop_timeout", str(args.stop_timeout)] + (["--sasl"] if args.sasl else [])
     supervisor = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   text=True, start_new_session=True)
     lines = supervisor.stdout.read().splitlines()
@@ -635,6 +682,9 @@ def command_status(state, args):
     cluster = running_cluster(state)
     print(f"Kafka {cluster['kafka_version']} in {state.dir}, supervisor pid "
           f"{cluster['supervisor_pid']}, bootstrap {cluster['bootstrap']}")
+    if cluster.get("sasl_bootstrap"):
+        print(f"SASL/SCRAM bootstrap {cluster['sasl_bootstrap']}, client properties "
+              f"{os.path.join(state.dir, 'sasl.properties')}")
     for node in cluster["nodes"]:
         pid = state.node_pid(node["node"])
         what = "down" if pid is None else ("paused" if paused(pid) else "running")
@@ -746,6 +796,33 @@ def command_config(state, args):
     return 0
 
 
+# Kafka's own command-line tools, by the names of the scripts its tarball ships.
+KAFKA_TOOLS = {
+    "kafka-topics": "org.apache.kafka.tools.TopicCommand",
+    "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",
+    "kafka-console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+    "kafka-consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "kafka-configs": "kafka.admin.ConfigCommand",
+    "kafka-dump-log": "org.apache.kafka.tools.DumpLogSegments",
+    "kafka-metadata-quorum": "org.apache.kafka.tools.MetadataQuorumCommand",
+    "kafka-broker-api-versions": "org.apache.kafka.tools.BrokerApiVersionsCommand",
+    "kafka-producer-perf-test": "org.apache.kafka.tools.ProducerPerformance",
+    "kafka-consumer-perf-test": "org.apache.kafka.tools.ConsumerPerformance",
+    "kafka-verifiable-producer": "org.apache.kafka.tools.VerifiableProducer",
+    "kafka-verifiable-consumer": "org.apache.kafka.tools.VerifiableConsumer",
+    "kafka-storage": "kafka.tools.StorageTool",
+}
+
+
+def command_tool(state, args):
+    """Runs one of Kafka's own tools with the pinned Kafka, in place of this process."""
+    if args.name not in KAFKA_TOOLS:
+        raise Failure(f"unknown tool {args.name!r}; one of {', '.join(sorted(KAFKA_TOOLS))}")
+    check_installed()
+    command = java_command(KAFKA_TOOLS[args.name], args.arguments, None, tool=True)
+    os.execv(command[0], command)
+
+
 def main(argv):
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state_dir", default=argparse.SUPPRESS,
@@ -772,6 +849,9 @@ def main(argv):
                     help="stay attached: the nodes are this process's children and stop "
                          "with it (SIGTERM or SIGINT); what tests use")
     up.add_argument("--keep", action="store_true", help="keep the state when stopping")
+    up.add_argument("--sasl", action="store_true",
+                    help="also a SASL_PLAINTEXT listener per node asking for SCRAM-SHA-512, "
+                         "with user kitchen (client properties in STATE/sasl.properties)")
     up.add_argument("--detached", action="store_true", help=argparse.SUPPRESS)
     down = commands.add_parser("down", parents=[common],
                                help="stop the cluster (SIGTERM, SIGKILL after a bound)")
@@ -792,6 +872,12 @@ def main(argv):
     coordinator = commands.add_parser("coordinator", parents=[common],
                                       help="the node that coordinates consumer group GROUP")
     coordinator.add_argument("group")
+    tool = commands.add_parser(
+        "tool", parents=[common],
+        help="run one of Kafka's own tools (kafka-topics, kafka-console-consumer, "
+             "kafka-consumer-groups, ...) with the pinned Kafka: tools/kafka tool NAME ARGS")
+    tool.add_argument("name")
+    tool.add_argument("arguments", nargs=argparse.REMAINDER)
     config = commands.add_parser("config", parents=[common],
                                  help="the settings `up` gives the nodes, as JSON")
     config.add_argument("--nodes", type=int, default=3)
@@ -802,7 +888,8 @@ def main(argv):
     handlers = {"up": command_up, "down": command_down, "status": command_status,
                 "kill": command_signal, "pause": command_signal, "resume": command_signal,
                 "start": command_start, "logs": command_logs, "leader": command_leader,
-                "coordinator": command_coordinator, "config": command_config}
+                "coordinator": command_coordinator, "config": command_config,
+                "tool": command_tool}
     try:
         return handlers[args.command](state, args)
     except Failure as failure:
