@@ -22,12 +22,24 @@ std::string Where(absl::string_view order_id, const kafka::Message& message) {
 }  // namespace
 
 absl::Status Cook::Run(absl::Notification& stop) {
+  bool was_assigned = false;
   while (!stop.HasBeenNotified()) {
     health_.Beat([this] { return !consumer_->Assignment().empty(); });
     LogLagIfDue();
     absl::StatusOr<absl::optional<kafka::Message>> polled =
         consumer_->Poll(100);
     if (!polled.ok()) return polled.status();
+    // Partitions arrive inside Poll, possibly with a first record: the backlog
+    // is said before that record is cooked, from the group's committed
+    // offsets, so it is what a cook that was stopped has to catch up on (and
+    // what kafka-consumer-groups --describe shows).
+    bool assigned = !consumer_->Assignment().empty();
+    if (assigned && !was_assigned) {
+      logging::Info("lag at assignment: %s",
+                    kafka::DescribeLag(
+                        consumer_->Lag(kafka::LagFrom::kCommittedOffsets)));
+    }
+    was_assigned = assigned;
     if (!polled->has_value()) continue;
     if (!Handle(**polled, stop)) break;
   }

@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
     return kitchen::cli::kExitUsage;
   }
   auto conf = kitchen::kafka::BuildConf(
-      *kafka, kitchen::kafka::ConsumerDefaults(options.group));
+      *kafka, kitchen::kafka::ConsumerDefaultsFor(*kafka, options.group));
   if (!conf.ok()) {
     kitchen::logging::Error("%s", conf.status().message());
     return kitchen::cli::kExitUsage;

@@ -7,9 +7,11 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "kafka/client_errors.h"
+#include "kafka/handle.h"
 #include "logging/log.h"
 
 namespace kitchen::kafka {
@@ -61,13 +63,45 @@ Properties ConsumerDefaults(absl::string_view group_id) {
       // service small and is still thousands of orders ahead.
       {"queued.max.messages.kbytes", "8192"},
       {"fetch.max.bytes", "4194304"},
-      // Latency: a broker that has nothing waits this long before answering a
-      // fetch. Kafka answers as soon as data arrives, but the dev broker (the
-      // mock) waits it out, so it bounds the latency there: 2 ms costs an idle
-      // cook about 4% of a core, librdkafka's 500 ms default costs seconds.
-      {"fetch.wait.max.ms", "2"},
+      // How long a broker that has nothing may hold a fetch: librdkafka's
+      // default. Kafka answers a waiting fetch as soon as data arrives, so the
+      // wait costs no latency there, while a short one costs the brokers dear
+      // (ConsumerDefaultsFor has the figures and the dev broker's value).
+      {"fetch.wait.max.ms", "500"},
       {"fetch.error.backoff.ms", "100"},
   };
+}
+
+bool IsDevBroker(const ClientConfig& config, absl::Duration timeout) {
+  absl::StatusOr<ConfPtr> conf = BuildConf(ForProducer(config), {});
+  if (!conf.ok()) return false;
+  char error[512];
+  HandlePtr probe(
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof(error)));
+  if (probe == nullptr) return false;
+  (void)conf->release();  // rd_kafka_new took it.
+  char* id = rd_kafka_clusterid(
+      probe.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  bool mock = id != nullptr && absl::StartsWith(id, "mockCluster");
+  if (id != nullptr) rd_kafka_mem_free(probe.get(), id);
+  return mock;
+}
+
+Properties ConsumerDefaultsFor(const ClientConfig& config,
+                               absl::string_view group_id) {
+  Properties defaults = ConsumerDefaults(group_id);
+  // Measured with bench/fetch_wait.py (an idle cook; orders placed one at a
+  // time; README, "The consumers' fetch wait"): on Kafka (3 nodes) 2 ms makes
+  // the idle cook's fetches cost the brokers more than a whole core, while
+  // 500 ms costs nothing over their idle and the same latency; on the dev
+  // broker 500 ms lets a lone order wait ~100 ms, 2 ms ~4 ms for 4% of a core.
+  if (IsDevBroker(config, absl::Seconds(3))) {
+    defaults.push_back({"fetch.wait.max.ms", "2"});
+    logging::Info(
+        "the brokers are the dev broker (librdkafka's mock, which holds empty "
+        "fetches): fetch.wait.max.ms=2 unless set");
+  }
+  return defaults;
 }
 
 std::string DescribePartitions(const std::vector<TopicPartition>& partitions) {
@@ -198,7 +232,7 @@ std::vector<TopicPartition> Consumer::Assignment() {
   return ToVector(list.get());
 }
 
-std::vector<PartitionLag> Consumer::Lag() {
+std::vector<PartitionLag> Consumer::Lag(LagFrom from) {
   std::vector<PartitionLag> lags;
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -206,18 +240,41 @@ std::vector<PartitionLag> Consumer::Lag() {
   }
   PartitionListPtr assigned(raw);
   rd_kafka_position(handle_.get(), assigned.get());
+  // Before the first fetch of a partition its position is unset and its
+  // watermarks unknown: then ask the broker for the group's committed offset
+  // and the partition's end (a few requests, only right after an assignment),
+  // so that the lag said at start is the group's real backlog, the figure
+  // kafka-consumer-groups --describe shows.
+  PartitionListPtr committed(
+      rd_kafka_topic_partition_list_copy(assigned.get()));
+  bool any_unset = false;
+  for (int i = 0; i < assigned->cnt; ++i) {
+    if (from == LagFrom::kCommittedOffsets) assigned->elems[i].offset = -1;
+    any_unset = any_unset || assigned->elems[i].offset < 0;
+  }
+  if (any_unset && rd_kafka_committed(handle_.get(), committed.get(), 5000) !=
+                       RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < committed->cnt; ++i) committed->elems[i].offset = -1;
+  }
   for (int i = 0; i < assigned->cnt; ++i) {
     const rd_kafka_topic_partition_t& partition = assigned->elems[i];
     PartitionLag lag{partition.topic, partition.partition, -1};
     int64_t low = -1;
     int64_t high = -1;
-    if (rd_kafka_get_watermark_offsets(handle_.get(), partition.topic,
-                                       partition.partition, &low,
-                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        high >= 0) {
-      // Before the first record is consumed the position is unset: all is
-      // behind.
-      int64_t position = partition.offset >= 0 ? partition.offset : low;
+    rd_kafka_resp_err_t got = rd_kafka_get_watermark_offsets(
+        handle_.get(), partition.topic, partition.partition, &low, &high);
+    if (got != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) {
+      got = rd_kafka_query_watermark_offsets(handle_.get(), partition.topic,
+                                             partition.partition, &low, &high,
+                                             5000);
+    }
+    if (got == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
+      // Unset position: from the committed offset, else from the start (what
+      // auto.offset.reset=earliest will consume).
+      int64_t position = partition.offset >= 0 ? partition.offset
+                         : committed->elems[i].offset >= 0
+                             ? committed->elems[i].offset
+                             : low;
       lag.lag = std::max<int64_t>(high - std::max<int64_t>(position, 0), 0);
     }
     lags.push_back(std::move(lag));

@@ -70,6 +70,21 @@ class RebalanceListener {
 // knowingly.
 Properties ConsumerDefaults(absl::string_view group_id);
 
+// Whether `config`'s brokers are librdkafka's mock cluster, the dev broker
+// (its cluster id begins "mockCluster"), asked with a short-lived client;
+// false when no broker answers within `timeout`.
+bool IsDevBroker(const ClientConfig& config, absl::Duration timeout);
+
+// ConsumerDefaults, with the fetch wait the broker `config` reaches needs:
+// librdkafka's mock holds a fetch that finds no data for the whole
+// fetch.wait.max.ms, where Kafka answers it as soon as data arrives.
+Properties ConsumerDefaultsFor(const ClientConfig& config,
+                               absl::string_view group_id);
+
+// Where a lag is measured from: what this member has consumed (its position),
+// or what its group has committed (its backlog when partitions arrive).
+enum class LagFrom { kPosition, kCommittedOffsets };
+
 // How far a member is behind on one partition: records on the broker it has not
 // consumed yet. Unknown (-1) until the first fetch from that partition.
 struct PartitionLag {
@@ -116,9 +131,11 @@ class Consumer {
   // The partitions currently assigned to this member.
   std::vector<TopicPartition> Assignment();
 
-  // Lag of each assigned partition, from the watermarks of the last fetch (no
-  // request to the broker).
-  std::vector<PartitionLag> Lag();
+  // Lag of each assigned partition: from its position and the watermarks of
+  // the last fetch; for a partition not fetched yet, or for all with
+  // kCommittedOffsets, from the group's committed offset and the broker's
+  // watermarks (requests, with a 5 s timeout).
+  std::vector<PartitionLag> Lag(LagFrom from = LagFrom::kPosition);
 
   rd_kafka_t* handle() { return handle_.get(); }
 

@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   auto conf = kitchen::kafka::BuildConf(
-      *kafka, kitchen::kafka::ConsumerDefaults(options.group));
+      *kafka, kitchen::kafka::ConsumerDefaultsFor(*kafka, options.group));
   if (!conf.ok()) {
     kitchen::logging::Error("%s", conf.status().message());
     return kExitUsage;

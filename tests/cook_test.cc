@@ -1,12 +1,14 @@
 // File: tests/cook_test.cc
 //
-// The cook's promises, end to end against a real devbroker: at-least-once
-// across a SIGKILL, catching up after downtime, sharing partitions without
-// cooking twice, a second group seeing everything, poison records to the
-// dead-letter topic, a broker outage, and a graceful stop.
+// The cook's promises, end to end against a real broker (a devbroker, or a
+// real Kafka cluster: tests/e2e.bzl): at-least-once across a SIGKILL, catching
+// up after downtime, sharing partitions without cooking twice, a second group
+// seeing everything, poison records to the dead-letter topic, a broker outage,
+// and a graceful stop.
 
 #include <signal.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -32,24 +34,25 @@ std::vector<std::string> ReadyOrderIds(const std::string& log) {
   return ids;
 }
 
-class CookTest : public DevBrokerTest {
+class CookTest : public BrokerTest {
  protected:
-  // A cook whose death the group notices within 6 s.
+  // A cook in this case's group `base_group` whose death the group notices
+  // within 6 s.
   std::unique_ptr<Process> StartCook(std::string prep_time,
-                                     std::string group = "cook",
+                                     absl::string_view base_group = "cook",
                                      std::vector<std::string> extra = {}) {
     std::vector<std::string> flags = {"--prep_time=" + prep_time,
-                                      "--group=" + group, "-X",
+                                      "--group=" + group(base_group), "-X",
                                       "session.timeout.ms=6000"};
     flags.insert(flags.end(), extra.begin(), extra.end());
-    auto cook = StartService("cook", flags, bootstrap());
+    auto cook = StartService("cook", flags);
     EXPECT_TRUE(cook.ok()) << cook.status();
     return cook.ok() ? *std::move(cook) : nullptr;
   }
 
   // Places one order and returns its id.
   std::string PlaceOrder(const std::string& pizza, int table) {
-    RunResult waiter = RunWaiter(bootstrap(), {pizza, absl::StrCat(table)});
+    RunResult waiter = RunWaiter({pizza, absl::StrCat(table)});
     EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
     return waiter.out.substr(6, 36);  // "order <36-character id>: ..."
   }
@@ -63,7 +66,7 @@ TEST_F(CookTest, BadFlagsAreRefusedBeforeJoiningTheGroup) {
   const std::vector<Case> cases = {
       {{"--topic=pizza order"}, "topic: topic name \"pizza order\""},
       {{"--dead_letter_topic="}, "dead-letter topic: topic name is empty"},
-      {{"--dead_letter_topic=pizza-order"},
+      {{"--dead_letter_topic=" + topic()},
        "the dead-letter topic must not be the topic it serves"},
       {{"--group="}, "--group must not be empty"},
       {{"--health_file=/nonexistent-directory/health"},
@@ -71,7 +74,7 @@ TEST_F(CookTest, BadFlagsAreRefusedBeforeJoiningTheGroup) {
        "file or directory"},
   };
   for (const Case& c : cases) {
-    RunResult cook = RunService("cook", bootstrap(), c.args);
+    RunResult cook = RunService("cook", c.args);
     EXPECT_EQ(cook.exit_status, 1) << c.args[0] << "\n" << cook.err;
     EXPECT_TRUE(absl::StrContains(cook.err, c.message))
         << c.args[0] << ": " << cook.err;
@@ -178,20 +181,19 @@ TEST_F(CookTest, ACookInAnotherGroupSeesEveryOrder) {
   // Lag per partition is logged periodically, and is 0 once all is cooked.
   EXPECT_TRUE(kitchen->WaitForStderr("(total 0)", absl::Seconds(10)))
       << kitchen->Stderr();
-  EXPECT_TRUE(absl::StrContains(kitchen->Stderr(), "lag: pizza-order/0="));
+  EXPECT_TRUE(absl::StrContains(kitchen->Stderr(),
+                                absl::StrCat("lag: ", topic(), "/0=")));
 }
 
 TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
   auto cook = StartCook("0s");
   ASSERT_TRUE(
-      ProduceRaw(bootstrap(), "pizza-order", "5", "\xff\xfe not an order")
-          .ok());
+      ProduceRaw(bootstrap(), topic(), "5", "\xff\xfe not an order").ok());
   kitchen::v1::Order no_table;
   no_table.set_pizza("margherita");
   no_table.set_table(0);
   ASSERT_TRUE(
-      ProduceRaw(bootstrap(), "pizza-order", "0", no_table.SerializeAsString())
-          .ok());
+      ProduceRaw(bootstrap(), topic(), "0", no_table.SerializeAsString()).ok());
   std::string id = PlaceOrder("marinara", 5);
 
   EXPECT_TRUE(WaitUntil(
@@ -203,19 +205,20 @@ TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
   // The bad records sit on other partitions than the order: wait for both.
   EXPECT_TRUE(WaitUntil(
       [&] {
-        return LinesWith(cook->Stderr(), "bad record at pizza-order/").size() ==
-               2;
+        return LinesWith(cook->Stderr(),
+                         absl::StrCat("bad record at ", topic(), "/"))
+                   .size() == 2;
       },
       absl::Seconds(30)))
       << cook->Stderr();
   EXPECT_TRUE(cook->running());
 
   std::vector<Record> dead =
-      ReadRecords(bootstrap(), "pizza-order.dlq", 2, absl::Seconds(30));
+      ReadRecords(bootstrap(), dead_letter_topic(), 2, absl::Seconds(30));
   ASSERT_EQ(dead.size(), 2u);
   for (const Record& letter : dead) {
-    EXPECT_EQ(letter.header("dlq-original-topic"), "pizza-order");
-    EXPECT_EQ(letter.header("dlq-consumer-group"), "cook");
+    EXPECT_EQ(letter.header("dlq-original-topic"), topic());
+    EXPECT_EQ(letter.header("dlq-consumer-group"), group("cook"));
     EXPECT_TRUE(letter.header("dlq-original-partition").has_value());
     EXPECT_TRUE(letter.header("dlq-original-offset").has_value());
     EXPECT_TRUE(letter.header("dlq-original-timestamp").has_value());
@@ -238,9 +241,9 @@ TEST_F(CookTest, ABrokerOutageIsSurvived) {
       WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 1; },
                 absl::Seconds(30)));
   // The whole cluster stops answering, then comes back with everything it had.
-  broker_->process().Signal(SIGSTOP);
+  PauseBroker();
   absl::SleepFor(absl::Seconds(10));
-  broker_->process().Signal(SIGCONT);
+  ResumeBroker();
   EXPECT_TRUE(cook->running());
 
   std::string after = PlaceOrder("romana", 2);

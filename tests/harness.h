@@ -1,14 +1,26 @@
 // File: tests/harness.h
 //
-// What every end-to-end test needs: a real devbroker process on a port it
-// picks, the kitchen's binaries started against it, and a way to look at a
-// topic from outside.
+// What every end-to-end test needs: a broker, the kitchen's binaries started
+// against it, and a way to look at a topic from outside.
+//
+// Each test source is built once per broker (tests/e2e.bzl) and learns which
+// from $KITCHEN_TEST_BROKER:
+//  - dev:   a devbroker process (librdkafka's mock cluster) per test case,
+//           with its topics pizza-order and pizza-order.dlq;
+//  - kafka: one real Apache Kafka cluster (tools/kafka) per test binary or
+//           shard, shared by its cases, each case on topics and consumer groups
+//           of its own.
+// A BrokerTest hides the difference: its helpers give the services the case's
+// topics and groups, and assertions name topic() and group("cook").
 //
 // Usage:
-//   auto broker = DevBrokerProcess::Start();
-//   auto cook =
-//       StartService("cook", {"--prep_time=0"}, (*broker)->bootstrap());
-//   int64_t records = CountRecords((*broker)->bootstrap(), "pizza-order");
+//   class CookTest : public BrokerTest {};
+//   TEST_F(CookTest, CooksAnOrder) {
+//     auto cook = StartService("cook", {"--prep_time=0"});
+//     PlaceOrders(1);
+//     EXPECT_TRUE((*cook)->WaitForStderr(absl::StrCat(" ", topic(), "/"),
+//                                        absl::Seconds(30)));
+//   }
 
 #ifndef KITCHEN_TESTS_HARNESS_H_
 #define KITCHEN_TESTS_HARNESS_H_
@@ -19,13 +31,22 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "gtest/gtest.h"
 #include "kafka/message.h"
 #include "tests/process.h"
 
 namespace kitchen::testing {
+
+enum class BrokerKind { kDev, kKafka };
+
+// The broker this test binary runs against: $KITCHEN_TEST_BROKER, "dev" or
+// "kafka" (set by tests/e2e.bzl); dev when unset, for a binary run by hand.
+absl::StatusOr<BrokerKind> TestBroker();
 
 class DevBrokerProcess {
  public:
@@ -40,33 +61,110 @@ class DevBrokerProcess {
   std::string bootstrap_;
 };
 
-// A test with its own devbroker process, started before each test and stopped
-// after it, however the test ends.
-class DevBrokerTest : public ::testing::Test {
+// A real Kafka cluster: `tools/kafka up --foreground` as a child process, its
+// nodes the script's children (so all die with the test process).
+class KafkaCluster {
+ public:
+  // The test binary's one cluster: started on first use (JVMs take seconds
+  // to start, so the cases share it), stopped when the binary exits. A cluster
+  // that could not start is the same error for every case that asks.
+  static absl::StatusOr<KafkaCluster*> Shared();
+
+  KafkaCluster(const KafkaCluster&) = delete;
+  KafkaCluster& operator=(const KafkaCluster&) = delete;
+  // SIGTERM: the script stops its nodes (SIGKILL after its own bound).
+  ~KafkaCluster();
+
+  const std::string& bootstrap() const { return bootstrap_; }
+  int nodes() const { return nodes_; }
+  // Runs `tools/kafka --state_dir <this cluster's> <args>` to its end, e.g.
+  // {"pause", "1"}; an error with its standard error unless it exits 0.
+  absl::Status Control(std::vector<std::string> args) const;
+  // The same, for what it prints: {"leader", topic, "0"} → "2\n".
+  absl::StatusOr<std::string> Query(std::vector<std::string> args) const;
+
+ private:
+  KafkaCluster() = default;
+  static absl::StatusOr<std::unique_ptr<KafkaCluster>> Start(int nodes);
+
+  std::unique_ptr<Process> process_;
+  std::string bootstrap_;
+  int nodes_ = 0;
+  std::string state_dir_;
+};
+
+// A test case with a broker of its own kind (see the top of this file): a
+// fresh devbroker, or fresh topics and groups on the shared Kafka cluster.
+class BrokerTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // Resumes a broker the case left paused, so that the cluster's next case
+  // finds it serving.
+  void TearDown() override;
 
-  const std::string& bootstrap() const { return broker_->bootstrap(); }
+  BrokerKind broker() const { return broker_; }
+  // The shared cluster, on kafka only (for faults aimed at one node).
+  const KafkaCluster& kafka() const { return *kafka_; }
+  const std::string& bootstrap() const { return bootstrap_; }
+  // The case's order topic and dead-letter topic (6 partitions each).
+  const std::string& topic() const { return topic_; }
+  const std::string& dead_letter_topic() const { return dead_letter_topic_; }
+  // The case's name for consumer group `base`: `base` itself on dev (a fresh
+  // broker per case), a name of this case on kafka (so a member an earlier case
+  // killed cannot delay this case's joins).
+  std::string group(absl::string_view base) const;
+
+  // `flags` for waiter/cook/manager, and before them the flags that put the
+  // service on this case's topics and group: on kafka the case's --topic, and
+  // for cook and manager --dead_letter_topic and --group=group(service),
+  // unless `flags` set them. On dev none: the services run on their defaults,
+  // as a user runs them, so the dev variant keeps proving what they are.
+  std::vector<std::string> CaseFlags(absl::string_view service,
+                                     std::vector<std::string> flags) const;
+  // The command line of a service ("cook" → //cook:cook): --brokers and
+  // CaseFlags(service, flags).
+  std::vector<std::string> ServiceCommand(absl::string_view service,
+                                          std::vector<std::string> flags) const;
+  absl::StatusOr<std::unique_ptr<Process>> StartService(
+      absl::string_view service, std::vector<std::string> flags);
+  // Runs a service to its end (killed after a minute).
+  RunResult RunService(absl::string_view service, std::vector<std::string> args,
+                       const std::string& input = "");
+  RunResult RunWaiter(std::vector<std::string> args,
+                      const std::string& input = "");
   // Places `count` random orders with the waiter's load mode.
   void PlaceOrders(int count);
 
-  std::unique_ptr<DevBrokerProcess> broker_;
+  // Every broker of the cluster stops answering (SIGSTOP: the devbroker
+  // process, or each Kafka node); connections stay open. Until ResumeBroker(),
+  // or the end of the case.
+  void PauseBroker();
+  // Every broker answers again, with everything it had.
+  void ResumeBroker();
+  // No broker serves for the rest of the case. The devbroker process ends
+  // (connections are refused); Kafka's nodes are paused (connections hang
+  // unanswered) and resumed after the case, because a killed node takes
+  // 12 s and more to recover and the binary's next case needs the cluster.
+  void TakeBrokerDown();
+
+ private:
+  BrokerKind broker_ = BrokerKind::kDev;
+  std::unique_ptr<DevBrokerProcess> dev_broker_;  // dev only.
+  KafkaCluster* kafka_ = nullptr;                 // kafka only: shared.
+  std::string bootstrap_;
+  std::string topic_;
+  std::string dead_letter_topic_;
+  std::string suffix_;  // kafka: "-<case>-<pid>", what makes names unique.
+  bool paused_ = false;
 };
 
-// Starts waiter/cook/manager ("cook" → //cook:cook) with --brokers=`bootstrap`.
-absl::StatusOr<std::unique_ptr<Process>> StartService(
-    absl::string_view service, std::vector<std::string> flags,
-    const std::string& bootstrap);
-
-// Runs waiter/cook/manager to its end (killed after a minute) with
-// --brokers=`bootstrap` and `args`.
-RunResult RunService(absl::string_view service, const std::string& bootstrap,
-                     std::vector<std::string> args,
-                     const std::string& input = "");
-
-// RunService("waiter", ...).
-RunResult RunWaiter(const std::string& bootstrap, std::vector<std::string> args,
-                    const std::string& input = "");
+// Creates `topics` with `partitions` each and `replication_factor` copies
+// (Kafka's admin API), then waits until the cluster's metadata shows every
+// partition of them with a leader, and each leader answers for its offsets.
+absl::Status CreateTopics(const std::string& bootstrap,
+                          const std::vector<std::string>& topics,
+                          int partitions, int replication_factor,
+                          absl::Duration timeout);
 
 // The number of records on `topic` (sum of high watermarks over its
 // partitions).

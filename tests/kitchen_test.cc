@@ -1,15 +1,19 @@
 // File: tests/kitchen_test.cc
 //
-// The walking skeleton end to end: devbroker, cook and manager as real
-// processes, orders placed with the waiter binary, and what the cook logged and
-// the manager wrote checked.
+// The walking skeleton end to end: cook and manager as real processes against
+// a broker (a devbroker, or a real Kafka cluster: tests/e2e.bzl), orders placed
+// with the waiter binary, and what the cook logged and the manager wrote
+// checked.
 
 #include <signal.h>
 
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/harness.h"
@@ -42,16 +46,18 @@ Placed ParseWaiterLine(const std::string& line) {
   return placed;
 }
 
-TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
-  auto broker = DevBrokerProcess::Start();
-  ASSERT_TRUE(broker.ok()) << broker.status();
-  const std::string& bootstrap = (*broker)->bootstrap();
-  EXPECT_TRUE(absl::StartsWith(bootstrap, "localhost:")) << bootstrap;
+class KitchenTest : public BrokerTest {};
+
+TEST_F(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
+  // The devbroker serves on localhost, tools/kafka on 127.0.0.1.
+  EXPECT_TRUE(absl::StartsWith(
+      bootstrap(), broker() == BrokerKind::kDev ? "localhost:" : "127.0.0.1:"))
+      << bootstrap();
 
   std::string ledger = TempPath("ledger.jsonl");
-  auto cook = StartService("cook", {"--prep_time=0"}, bootstrap);
+  auto cook = StartService("cook", {"--prep_time=0"});
   ASSERT_TRUE(cook.ok()) << cook.status();
-  auto manager = StartService("manager", {"--ledger=" + ledger}, bootstrap);
+  auto manager = StartService("manager", {"--ledger=" + ledger});
   ASSERT_TRUE(manager.ok()) << manager.status();
 
   // Two orders for one table: same partition, consecutive offsets (the
@@ -62,8 +68,11 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
            {"--pizza=margherita", "--table=17"},
            {"--pizza=diavola", "--table=17"},
            {"marinara", "4"}}) {
-    RunResult waiter = RunWaiter(bootstrap, order);
+    RunResult waiter = RunWaiter(order);
     ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
+    EXPECT_TRUE(absl::StrContains(waiter.out,
+                                  absl::StrCat(" -> ", topic(), " partition ")))
+        << waiter.out;
     placed.push_back(ParseWaiterLine(waiter.out));
   }
   EXPECT_EQ(placed[0].partition, placed[1].partition);
@@ -86,7 +95,7 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
   // The cook's line names pizza, table, order id, partition and offset.
   EXPECT_TRUE(absl::StrContains(
       (*cook)->Stderr(), absl::StrCat("cooking margherita for table 17 (order ",
-                                      placed[0].order_id, ", pizza-order/",
+                                      placed[0].order_id, ", ", topic(), "/",
                                       placed[0].partition, "@0")))
       << (*cook)->Stderr();
   // The ledger holds each order exactly once, with its position.
@@ -113,16 +122,12 @@ TEST(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
       << (*manager)->Stderr();
 }
 
-TEST(KitchenTest, BadOrderIsRefusedAndNothingIsPublished) {
-  auto broker = DevBrokerProcess::Start();
-  ASSERT_TRUE(broker.ok()) << broker.status();
-  RunResult waiter =
-      RunWaiter((*broker)->bootstrap(), {"--pizza=margarita", "--table=3"});
+TEST_F(KitchenTest, BadOrderIsRefusedAndNothingIsPublished) {
+  RunResult waiter = RunWaiter({"--pizza=margarita", "--table=3"});
   EXPECT_EQ(waiter.exit_status, 1);
   EXPECT_TRUE(absl::StrContains(waiter.err, "did you mean margherita?"))
       << waiter.err;
-  EXPECT_EQ(CountRecords((*broker)->bootstrap(), "pizza-order").value_or(-1),
-            0);
+  EXPECT_EQ(CountRecords(bootstrap(), topic()).value_or(-1), 0);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // File: tests/manager_test.cc
 //
-// The manager's promises, end to end against a real devbroker: every order in
-// the ledger exactly once through SIGKILLs at random moments, a torn last line
-// repaired, a deleted ledger rebuilt, one writer per ledger, poison records
-// kept out, the report, and an unwritable path.
+// The manager's promises, end to end against a real broker (a devbroker, or a
+// real Kafka cluster: tests/e2e.bzl): every order in the ledger exactly once
+// through SIGKILLs at random moments, a torn last line repaired, a deleted
+// ledger rebuilt, one writer per ledger, poison records kept out, the report,
+// and an unwritable path.
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -43,10 +44,10 @@ std::string Field(const std::string& line, const std::string& name) {
   return value;
 }
 
-class ManagerTest : public DevBrokerTest {
+class ManagerTest : public BrokerTest {
  protected:
   void SetUp() override {
-    DevBrokerTest::SetUp();
+    BrokerTest::SetUp();
     ledger_ = TempPath("ledger.jsonl");
   }
 
@@ -55,7 +56,7 @@ class ManagerTest : public DevBrokerTest {
     std::vector<std::string> flags = {"--ledger=" + ledger_, "-X",
                                       "session.timeout.ms=6000"};
     flags.insert(flags.end(), extra.begin(), extra.end());
-    auto manager = StartService("manager", flags, bootstrap());
+    auto manager = StartService("manager", flags);
     EXPECT_TRUE(manager.ok()) << manager.status();
     return manager.ok() ? *std::move(manager) : nullptr;
   }
@@ -71,6 +72,7 @@ class ManagerTest : public DevBrokerTest {
     std::set<std::string> ids;
     std::set<std::pair<std::string, std::string>> positions;
     for (const std::string& line : lines) {
+      EXPECT_EQ(Field(line, "topic"), topic()) << line;
       ids.insert(Field(line, "order_id"));
       positions.insert({Field(line, "partition"), Field(line, "offset")});
     }
@@ -87,9 +89,8 @@ TEST_F(ManagerTest, EveryOrderExactlyOnceThroughSigkillsAtRandomMoments) {
   std::mt19937 random(20261124);
   std::uniform_int_distribution<int> pause_ms(500, 3500);
 
-  auto waiter = Process::Start(
-      "waiter", {Binary("waiter/waiter"), "--brokers=" + bootstrap(),
-                 absl::StrCat("--count=", kOrders), "--rate=400", "--seed=5"});
+  auto waiter = StartService(
+      "waiter", {absl::StrCat("--count=", kOrders), "--rate=400", "--seed=5"});
   ASSERT_TRUE(waiter.ok());
   int kills = 0;
   auto manager = StartManager({"--sync_max_records=50"});
@@ -102,7 +103,7 @@ TEST_F(ManagerTest, EveryOrderExactlyOnceThroughSigkillsAtRandomMoments) {
   }
   ASSERT_EQ((*waiter)->Wait(absl::Seconds(60)).value_or(-1), 0)
       << (*waiter)->Stderr();
-  ASSERT_EQ(CountRecords(bootstrap(), "pizza-order").value_or(-1), kOrders);
+  ASSERT_EQ(CountRecords(bootstrap(), topic()).value_or(-1), kOrders);
 
   EXPECT_TRUE(LedgerReaches(kOrders, absl::Seconds(60))) << manager->Stderr();
   manager->Signal(SIGTERM);
@@ -171,23 +172,23 @@ TEST_F(ManagerTest, ASecondManagerOnTheSameLedgerIsRefused) {
 
 TEST_F(ManagerTest, PoisonRecordsGoToTheDeadLetterTopicNotTheLedger) {
   auto manager = StartManager();
-  ASSERT_TRUE(ProduceRaw(bootstrap(), "pizza-order", "3", "garbage").ok());
+  ASSERT_TRUE(ProduceRaw(bootstrap(), topic(), "3", "garbage").ok());
   PlaceOrders(5);
   EXPECT_TRUE(LedgerReaches(5, absl::Seconds(30))) << manager->Stderr();
   std::vector<Record> dead =
-      ReadRecords(bootstrap(), "pizza-order.dlq", 1, absl::Seconds(30));
+      ReadRecords(bootstrap(), dead_letter_topic(), 1, absl::Seconds(30));
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].value, "garbage");
-  EXPECT_EQ(dead[0].header("dlq-consumer-group"), "manager");
+  EXPECT_EQ(dead[0].header("dlq-original-topic"), topic());
+  EXPECT_EQ(dead[0].header("dlq-consumer-group"), group("manager"));
   absl::SleepFor(absl::Seconds(1));
   ExpectEachOrderExactlyOnce(5);
   EXPECT_FALSE(absl::StrContains(ReadFile(ledger_), "garbage"));
 }
 
 TEST_F(ManagerTest, ADeadLetterTopicThatIsTheOrderTopicIsRefused) {
-  RunResult manager =
-      RunService("manager", bootstrap(),
-                 {"--ledger=" + ledger_, "--dead_letter_topic=pizza-order"});
+  RunResult manager = RunService(
+      "manager", {"--ledger=" + ledger_, "--dead_letter_topic=" + topic()});
   EXPECT_EQ(manager.exit_status, 1) << manager.err;
   EXPECT_TRUE(absl::StrContains(
       manager.err, "the dead-letter topic must not be the topic it serves"))
@@ -196,8 +197,8 @@ TEST_F(ManagerTest, ADeadLetterTopicThatIsTheOrderTopicIsRefused) {
 
 TEST_F(ManagerTest, UnwritableLedgerIsAClearErrorBeforeJoiningTheGroup) {
   RunResult manager =
-      RunToEnd({Binary("manager/manager"), "--brokers=" + bootstrap(),
-                "--ledger=/nonexistent-directory/ledger.jsonl"},
+      RunToEnd(ServiceCommand("manager",
+                              {"--ledger=/nonexistent-directory/ledger.jsonl"}),
                absl::Seconds(20));
   EXPECT_EQ(manager.exit_status, 3);
   EXPECT_TRUE(absl::StrContains(
@@ -208,10 +209,8 @@ TEST_F(ManagerTest, UnwritableLedgerIsAClearErrorBeforeJoiningTheGroup) {
 
 TEST_F(ManagerTest, ALedgerDamagedInTheMiddleStopsTheManagerNamingTheLine) {
   std::ofstream(ledger_) << "{\"pizza\":\"margherita\"}\n";
-  RunResult manager =
-      RunToEnd({Binary("manager/manager"), "--brokers=" + bootstrap(),
-                "--ledger=" + ledger_},
-               absl::Seconds(20));
+  RunResult manager = RunToEnd(
+      ServiceCommand("manager", {"--ledger=" + ledger_}), absl::Seconds(20));
   EXPECT_EQ(manager.exit_status, 3);
   EXPECT_TRUE(
       absl::StrContains(manager.err, ledger_ + ":1: ledger line has no valid"))
@@ -227,15 +226,20 @@ TEST_F(ManagerTest, AFullDiskStopsTheManagerAndNothingIsLostOnceThereIsRoom) {
   std::string rescued = TempPath("rescued.jsonl");
   ASSERT_EQ(::mkdir(directory.c_str(), 0755), 0);
   PlaceOrders(3000);  // About 700 KiB of ledger; the disk holds 256 KiB.
+  // sh -c SCRIPT DIRECTORY RESCUED MANAGER-COMMAND...
   std::string script = absl::StrCat(
       "mount -t tmpfs -o size=256k kitchen-test \"$0\" || exit 77; ",
-      "\"$1\" --brokers=\"$2\" --ledger=\"$0/ledger.jsonl\" ",
-      "--sync_max_records=100 -X session.timeout.ms=6000; status=$?; ",
-      "cp \"$0/ledger.jsonl\" \"$3\"; exit $status");
-  RunResult full =
-      RunToEnd({"/usr/bin/unshare", "-m", "/bin/sh", "-c", script, directory,
-                Binary("manager/manager"), bootstrap(), rescued},
-               absl::Seconds(60));
+      "rescued=\"$1\"; shift; \"$@\"; status=$?; ",
+      "cp \"$0/ledger.jsonl\" \"$rescued\"; exit $status");
+  std::vector<std::string> command = {
+      "/usr/bin/unshare", "-m", "/bin/sh", "-c", script, directory, rescued};
+  for (std::string& arg :
+       ServiceCommand("manager", {"--ledger=" + directory + "/ledger.jsonl",
+                                  "--sync_max_records=100", "-X",
+                                  "session.timeout.ms=6000"})) {
+    command.push_back(std::move(arg));
+  }
+  RunResult full = RunToEnd(command, absl::Seconds(60));
   if (full.exit_status == 77 || absl::StrContains(full.err, "unshare failed")) {
     GTEST_SKIP() << "cannot mount a small disk here (needs root): " << full.err;
   }

@@ -1,8 +1,8 @@
 // File: tests/waiter_test.cc
 //
-// The waiter binary against a real devbroker: each way of placing orders, each
-// kind of bad input (nothing may reach the topic), a broker that is down, and
-// stop signals.
+// The waiter binary against a real broker (a devbroker, or a real Kafka
+// cluster: tests/e2e.bzl): each way of placing orders, each kind of bad input
+// (nothing may reach the topic), a broker that is down, and stop signals.
 
 #include <signal.h>
 
@@ -20,11 +20,9 @@
 namespace kitchen::testing {
 namespace {
 
-class WaiterTest : public DevBrokerTest {
+class WaiterTest : public BrokerTest {
  protected:
-  int64_t Orders() {
-    return CountRecords(bootstrap(), "pizza-order").value_or(-1);
-  }
+  int64_t Orders() { return CountRecords(bootstrap(), topic()).value_or(-1); }
 
   std::string WriteFile(absl::string_view name, absl::string_view text) {
     std::string path = TempPath(name);
@@ -63,7 +61,7 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
       {{"--topic=", "margherita", "3"}, "--topic: topic name is empty"},
   };
   for (const Case& c : cases) {
-    RunResult waiter = RunWaiter(bootstrap(), c.args);
+    RunResult waiter = RunWaiter(c.args);
     EXPECT_EQ(waiter.exit_status, 1) << absl::StrJoin(c.args, " ") << "\n"
                                      << waiter.err;
     EXPECT_TRUE(absl::StrContains(waiter.err, c.message))
@@ -78,7 +76,7 @@ TEST_F(WaiterTest, FileModeSkipsBadLinesWithTheirNumbers) {
       WriteFile("orders.txt",
                 "# lunch\nmargherita 3\n\ndiavola 0\nmarinara 5 # window\n"
                 "sushi 4\nquattro formaggi 12");
-  RunResult waiter = RunWaiter(bootstrap(), {"--file=" + path});
+  RunResult waiter = RunWaiter({"--file=" + path});
   EXPECT_EQ(waiter.exit_status, 3) << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, ":4: table 0 is out of range"))
       << waiter.err;
@@ -97,7 +95,7 @@ TEST_F(WaiterTest, FileModeSkipsBadLinesWithTheirNumbers) {
 TEST_F(WaiterTest, StrictFileWithABadLineSendsNothing) {
   std::string path =
       WriteFile("strict.txt", "margherita 3\ndiavola x\nmarinara 5\n");
-  RunResult waiter = RunWaiter(bootstrap(), {"--file=" + path, "--strict"});
+  RunResult waiter = RunWaiter({"--file=" + path, "--strict"});
   EXPECT_EQ(waiter.exit_status, 1) << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, ":2: table \"x\" is not a number"))
       << waiter.err;
@@ -105,7 +103,7 @@ TEST_F(WaiterTest, StrictFileWithABadLineSendsNothing) {
 }
 
 TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
-  RunResult waiter = RunWaiter(bootstrap(), {}, "calzone 8\nromana 8\n");
+  RunResult waiter = RunWaiter({}, "calzone 8\nromana 8\n");
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
   std::vector<std::string> lines =
       absl::StrSplit(waiter.out, '\n', absl::SkipEmpty());
@@ -118,7 +116,7 @@ TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
 }
 
 TEST_F(WaiterTest, LoadModePlacesCountOrdersAndSummarizes) {
-  RunResult waiter = RunWaiter(bootstrap(), {"--count=3000", "--seed=7"});
+  RunResult waiter = RunWaiter({"--count=3000", "--seed=7"});
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
   EXPECT_TRUE(
       absl::StrContains(waiter.out, "3000 sent, 3000 acknowledged, 0 failed"))
@@ -130,11 +128,9 @@ TEST_F(WaiterTest, LoadModePlacesCountOrdersAndSummarizes) {
 }
 
 TEST_F(WaiterTest, BrokerDownFailsWithinTheDeliveryTimeout) {
-  std::string address = bootstrap();
-  broker_.reset();  // Stops the devbroker.
+  TakeBrokerDown();
   absl::Time start = absl::Now();
-  RunResult waiter =
-      RunWaiter(address, {"--delivery_timeout=2s", "margherita", "3"});
+  RunResult waiter = RunWaiter({"--delivery_timeout=2s", "margherita", "3"});
   absl::Duration took = absl::Now() - start;
   EXPECT_EQ(waiter.exit_status, 2) << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, "NOT placed")) << waiter.err;
@@ -143,17 +139,18 @@ TEST_F(WaiterTest, BrokerDownFailsWithinTheDeliveryTimeout) {
 }
 
 TEST_F(WaiterTest, BrokersFromTheEnvironment) {
-  RunResult waiter =
-      RunToEnd({Binary("waiter/waiter"), "margherita", "3"}, absl::Seconds(30),
-               "", {{"KAFKA_BOOTSTRAP_SERVERS", bootstrap()}});
+  std::vector<std::string> command = {Binary("waiter/waiter")};
+  for (std::string& flag : CaseFlags("waiter", {"margherita", "3"})) {
+    command.push_back(std::move(flag));  // No --brokers.
+  }
+  RunResult waiter = RunToEnd(command, absl::Seconds(30), "",
+                              {{"KAFKA_BOOTSTRAP_SERVERS", bootstrap()}});
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
   EXPECT_EQ(Orders(), 1);
 }
 
 TEST_F(WaiterTest, SigintInLoadModeStopsAndReportsWhatWasAcknowledged) {
-  auto waiter = Process::Start(
-      "waiter", {Binary("waiter/waiter"), "--brokers=" + bootstrap(),
-                 "--count=1000000", "--rate=500"});
+  auto waiter = StartService("waiter", {"--count=1000000", "--rate=500"});
   ASSERT_TRUE(waiter.ok());
   absl::SleepFor(absl::Seconds(2));
   (*waiter)->Signal(SIGINT);

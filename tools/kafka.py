@@ -554,7 +554,10 @@ class Supervisor:
                 node = node_number(self.cluster, request[1])
                 process = self.children.get(node)
                 if process is not None and process.poll() is None:
-                    return f"error node {node} is running (pid {process.pid})"
+                    if alive(process.pid):
+                        return f"error node {node} is running (pid {process.pid})"
+                    # Killed, but the kernel is still taking its threads down.
+                    process.wait(30)
                 offset = self.start_node(node)
                 self.wait_serving({node: offset}, self.args.timeout)
                 return f"ok node {node} serves at 127.0.0.1:{self.cluster['nodes'][node - 1]['port']}"
