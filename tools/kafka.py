@@ -183,7 +183,11 @@ def check_installed():
 
 
 def port_free(port):
+    """Whether a server could listen on `port`: bound as Kafka binds, with
+    SO_REUSEADDR, so connections of an earlier server still in TIME_WAIT do not
+    count, while anything listening does."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
