@@ -198,6 +198,46 @@ class KafkaCompatTest : public ::testing::Test {
     return topic;
   }
 
+  void ProduceOne(const std::string& topic, const std::string& value) {
+    Client producer(RD_KAFKA_PRODUCER,
+                    {{"bootstrap.servers", Cluster::Get().bootstrap()}});
+    producer.Produce(topic, 0, value);
+    ASSERT_EQ(rd_kafka_flush(producer.get(), 20000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+
+  struct Consumed {
+    std::string value;
+    int64_t offset = -1;
+  };
+  // Subscribes `consumer` to `topic` and returns the first record consumed
+  // (offset -1 if none within 60 s), committing it when `commit`.
+  Consumed SubscribeAndConsumeOne(Client& consumer, const std::string& topic,
+                                  bool commit) {
+    PartitionsPtr topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+    EXPECT_EQ(rd_kafka_subscribe(consumer.get(), topics.get()),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    Consumed consumed;
+    absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (consumed.offset < 0 && absl::Now() < deadline) {
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 200);
+      if (message == nullptr) continue;
+      if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        consumed.value.assign(static_cast<const char*>(message->payload),
+                              message->len);
+        consumed.offset = message->offset;
+        if (commit) {
+          EXPECT_EQ(rd_kafka_commit_message(consumer.get(), message, 0),
+                    RD_KAFKA_RESP_ERR_NO_ERROR);
+        }
+      }
+      rd_kafka_message_destroy(message);
+    }
+    return consumed;
+  }
+
   // Reads every record of `topic`/0 now there; `isolation` read_committed or
   // read_uncommitted.
   std::vector<std::string> ReadAll(const std::string& topic,
@@ -264,34 +304,14 @@ TEST_F(KafkaCompatTest, EveryFeatureTheKitchenUsesIsEnabled) {
 
 TEST_F(KafkaCompatTest, AConsumerGroupIsJoinedAndItsOffsetsCommitted) {
   std::string topic = NewTopic("group");
-  Client producer(RD_KAFKA_PRODUCER,
-                  {{"bootstrap.servers", Cluster::Get().bootstrap()}});
-  producer.Produce(topic, 0, "one");
-  ASSERT_EQ(rd_kafka_flush(producer.get(), 20000), RD_KAFKA_RESP_ERR_NO_ERROR);
-
+  ProduceOne(topic, "one");
   Client consumer(RD_KAFKA_CONSUMER,
                   {{"bootstrap.servers", Cluster::Get().bootstrap()},
                    {"group.id", "compat-group"},
                    {"auto.offset.reset", "earliest"},
                    {"enable.auto.commit", "false"}});
-  PartitionsPtr topics(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
-  ASSERT_EQ(rd_kafka_subscribe(consumer.get(), topics.get()),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  std::string value;
-  absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (value.empty() && absl::Now() < deadline) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 200);
-    if (message == nullptr) continue;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      value.assign(static_cast<const char*>(message->payload), message->len);
-      EXPECT_EQ(rd_kafka_commit_message(consumer.get(), message, 0),
-                RD_KAFKA_RESP_ERR_NO_ERROR);
-    }
-    rd_kafka_message_destroy(message);
-  }
-  ASSERT_EQ(value, "one");
+  ASSERT_EQ(SubscribeAndConsumeOne(consumer, topic, /*commit=*/true).value,
+            "one");
   PartitionsPtr committed(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(committed.get(), topic.c_str(), 0);
   ASSERT_EQ(rd_kafka_committed(consumer.get(), committed.get(), 20000),
@@ -339,31 +359,14 @@ TEST_F(KafkaCompatTest, Lz4BatchesAreStoredCompressed) {
 TEST_F(KafkaCompatTest, TransactionsCommitWithTheirOffsetsAndAbortsAreHidden) {
   std::string input = NewTopic("txn-input");
   std::string output = NewTopic("txn-output");
-  Client plain(RD_KAFKA_PRODUCER,
-               {{"bootstrap.servers", Cluster::Get().bootstrap()}});
-  plain.Produce(input, 0, "order");
-  ASSERT_EQ(rd_kafka_flush(plain.get(), 20000), RD_KAFKA_RESP_ERR_NO_ERROR);
-
+  ProduceOne(input, "order");
   Client consumer(RD_KAFKA_CONSUMER,
                   {{"bootstrap.servers", Cluster::Get().bootstrap()},
                    {"group.id", "compat-txn"},
                    {"auto.offset.reset", "earliest"},
                    {"enable.auto.commit", "false"}});
-  PartitionsPtr topics(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(topics.get(), input.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
-  ASSERT_EQ(rd_kafka_subscribe(consumer.get(), topics.get()),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  int64_t consumed_offset = -1;
-  absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (consumed_offset < 0 && absl::Now() < deadline) {
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 200);
-    if (message == nullptr) continue;
-    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      consumed_offset = message->offset;
-    }
-    rd_kafka_message_destroy(message);
-  }
+  int64_t consumed_offset =
+      SubscribeAndConsumeOne(consumer, input, /*commit=*/false).offset;
   ASSERT_EQ(consumed_offset, 0);
 
   Client producer(RD_KAFKA_PRODUCER,
