@@ -264,7 +264,8 @@ class KafkaCluster(Broker):
         self.tool = tool
         self.nodes = nodes
         self.description = f"kafka, {nodes} node{'s' if nodes > 1 else ''}"
-        self.FAULT_KINDS = ["broker_kill", "broker_pause"] if nodes >= 3 else []
+        self.FAULT_KINDS = (["broker_kill", "broker_pause", "broker_pair_kill"]
+                            if nodes >= 3 else [])
         self.state_dir = os.path.join(work, "kafka")
         self.stderr = open(os.path.join(work, "kafka.log"), "w")
         self.tool_log = open(os.path.join(work, "kafka-commands.log"), "w")
@@ -357,6 +358,24 @@ class KafkaCluster(Broker):
             if self._run("pause", node) is None:
                 return None
             state, seconds = "paused", rng.uniform(2, 14)
+        elif kind == "broker_pair_kill":
+            # Two of three nodes down at once, for 2 to 10 s: the partitions lose
+            # their in-sync quorum (min.insync.replicas 2) and the controllers their
+            # KRaft quorum, so producing must stall and resume, never lose: the
+            # waiter's delivery timeout outlasts the outage and both restarts.
+            other = rng.choice([n for n in range(1, self.nodes + 1) if n != node])
+            if self._run("kill", node) is None:
+                return None
+            if self._run("kill", other) is None:
+                with self.lock:
+                    self.down[node] = "killed"
+                later(0, lambda: self._restore(node))
+                return None
+            with self.lock:
+                self.down[other] = "killed"
+            state, seconds = "killed", rng.uniform(2, 10)
+            why = f"{why}, and node {other}"
+            later(seconds, lambda: self._restore(other))
         else:
             raise ValueError(f"real Kafka has no fault {kind!r} here")
         with self.lock:
