@@ -24,7 +24,14 @@ StopSignal::StopSignal() {
   waiter_ = std::thread([this] {
     while (true) {
       int received = 0;
-      if (sigwait(&signals_, &received) != 0 || received == kWakeSignal) return;
+      if (sigwait(&signals_, &received) != 0) return;
+      if (received == kWakeSignal) {
+        // Ours from the destructor, or anyone's kill -USR1: only the former
+        // ends the thread, or SIGTERM would stop nothing from then on.
+        if (destroying_.load()) return;
+        logging::Warning("%s ignored: not a stop signal", strsignal(received));
+        continue;
+      }
       if (stop_.HasBeenNotified()) {
         logging::Warning("%s again: exiting now", strsignal(received));
         _exit(130);
@@ -37,6 +44,7 @@ StopSignal::StopSignal() {
 }
 
 StopSignal::~StopSignal() {
+  destroying_.store(true);
   pthread_kill(waiter_.native_handle(), kWakeSignal);
   waiter_.join();
 }

@@ -15,6 +15,7 @@
 #ifndef KITCHEN_CLI_STOP_SIGNAL_H_
 #define KITCHEN_CLI_STOP_SIGNAL_H_
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 
@@ -33,6 +34,7 @@ class StopSignal {
 
  private:
   sigset_t signals_;
+  std::atomic<bool> destroying_{false};
   absl::Notification stop_;
   std::thread waiter_;
 };
