@@ -39,7 +39,7 @@ absl::Status HealthFile::Prepare(const std::string& path) {
 
 void HealthFile::Beat(const std::function<bool()>& ready) {
   if (path_.empty()) return;
-  absl::Time now = absl::Now();
+  absl::Time now = now_();
   if (now - last_write_ < absl::Seconds(1)) return;
   last_write_ = now;
   absl::Status written = Write(path_, ready() ? "ready\n" : "starting\n");

@@ -25,13 +25,17 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace kitchen::cli {
 
 class HealthFile {
  public:
-  explicit HealthFile(std::string path) : path_(std::move(path)) {}
+  // `now` tells the time: absl::Now, or a test's own clock.
+  explicit HealthFile(std::string path,
+                      std::function<absl::Time()> now = absl::Now)
+      : path_(std::move(path)), now_(std::move(now)) {}
 
   // Writes `starting` to `path` (nothing for an empty path). The error says
   // why the file cannot be written.
@@ -41,10 +45,9 @@ class HealthFile {
   // only asked then.
   void Beat(const std::function<bool()>& ready);
 
-  const std::string& path() const { return path_; }
-
  private:
   std::string path_;
+  std::function<absl::Time()> now_;
   absl::Time last_write_ = absl::InfinitePast();
   bool failing_ = false;  // The last write failed (and was logged).
 };

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace kitchen::cli {
@@ -20,18 +21,36 @@ std::string Read(const std::string& path) {
 
 TEST(HealthFileTest, SaysStartingThenReadyAtMostOncePerSecond) {
   std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/health";
-  HealthFile health(path);
+  absl::Time now = absl::FromUnixSeconds(1000);
+  HealthFile health(path, [&now] { return now; });
   int asked = 0;
-  health.Beat([&] {
-    ++asked;
-    return false;
-  });
+  bool ready = false;
+  auto beat = [&] {
+    health.Beat([&] {
+      ++asked;
+      return ready;
+    });
+  };
+  beat();
+  EXPECT_EQ(asked, 1);
   EXPECT_EQ(Read(path), "starting\n");
-  health.Beat([&] {
-    ++asked;
-    return true;
-  });
+
+  ready = true;
+  now += absl::Milliseconds(999);
+  beat();
   EXPECT_EQ(asked, 1) << "not rewritten within a second";
+  EXPECT_EQ(Read(path), "starting\n");
+
+  now += absl::Milliseconds(1);
+  beat();
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(Read(path), "ready\n");
+
+  // Readiness can be lost (partitions revoked): the next write says so.
+  ready = false;
+  now += absl::Seconds(1);
+  beat();
+  EXPECT_EQ(asked, 3);
   EXPECT_EQ(Read(path), "starting\n");
 }
 

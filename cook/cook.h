@@ -1,15 +1,16 @@
 // File: cook/cook.h
 //
-// The cook: takes orders from its consumer group's share of pizza-order, cooks
-// each for the preparation time, and only then marks it done (at-least-once: an
-// order whose cook dies mid-way is cooked again by whoever gets its partition).
-// Orders of one table share a partition and are cooked in the order placed. A
-// record that is not an order goes to the dead-letter topic, is marked done,
-// and the cook goes on.
+// The cook: a handler (service/handler.h) that cooks each order for the
+// preparation time and only then says it is done, so that its offset is
+// stored only after cooking (at-least-once: an order whose cook dies mid-way
+// is cooked again by whoever gets its partition). Orders of one table share a
+// partition and are cooked in the order placed. Each order is logged as it
+// starts (`cooking ...`) and when it is ready (`ready: ...`).
 //
 // Usage:
-//   Cook cook(options, consumer.get(), dead_letters.get());
-//   absl::Status result = cook.Run(stop);   // until `stop` is notified
+//   Cook cook(absl::Seconds(2));
+//   absl::Status cooked = cook.Handle(order, {"pizza-order", 3, 12}, stop);
+//   // OK: ready; Cancelled: abandoned because `stop` was notified.
 
 #ifndef KITCHEN_COOK_COOK_H_
 #define KITCHEN_COOK_COOK_H_
@@ -19,47 +20,31 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "cli/health_file.h"
-#include "kafka/consumer.h"
-#include "kafka/message.h"
-#include "orders/dead_letter.h"
+#include "proto/order.pb.h"
+#include "service/handler.h"
 
 namespace kitchen::cook {
 
-struct CookOptions {
-  std::string group = "cook";
-  absl::Duration prep_time = absl::Seconds(2);
-  std::string health_file;  // See cli/health_file.h; empty: none.
-  absl::Duration lag_interval = absl::Seconds(30);  // Zero: never.
-};
-
-class Cook {
+class Cook : public service::Handler {
  public:
-  Cook(CookOptions options, kafka::Consumer* consumer,
-       orders::DeadLetterQueue* dead_letters)
-      : options_(std::move(options)),
-        consumer_(consumer),
-        dead_letters_(dead_letters),
-        health_(options_.health_file) {}
+  explicit Cook(absl::Duration prep_time) : prep_time_(prep_time) {}
 
-  // Cooks until `stop` is notified (an order being cooked then is abandoned,
-  // not marked done: it will be cooked again), then returns. An error means the
-  // consumer cannot go on.
-  absl::Status Run(absl::Notification& stop);
+  service::Progress progress() const override {
+    return service::Progress::kStoredOffsets;
+  }
+
+  // Cooks `order` for the preparation time. Cancelled if `stop` is notified
+  // meanwhile: the order is abandoned, not done, and will be cooked again.
+  absl::Status Handle(const kitchen::v1::Order& order,
+                      const service::Position& at,
+                      absl::Notification& stop) override;
+
+  std::string Summary() const override;
 
   int cooked() const { return cooked_; }
 
  private:
-  void LogLagIfDue();
-
-  // Cooks one record; false if it was abandoned because of `stop`.
-  bool Handle(const kafka::Message& message, absl::Notification& stop);
-
-  CookOptions options_;
-  kafka::Consumer* consumer_;
-  orders::DeadLetterQueue* dead_letters_;
-  cli::HealthFile health_;
-  absl::Time next_lag_log_ = absl::Now();
+  const absl::Duration prep_time_;
   int cooked_ = 0;
 };
 

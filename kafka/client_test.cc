@@ -3,6 +3,8 @@
 // The RAII producer and consumer against a real Kafka protocol peer: an
 // in-process dev broker (librdkafka's mock cluster) on a port the system picks.
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,17 +24,14 @@ namespace {
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    devbroker::DevBrokerOptions options;
-    options.port = 0;
-    options.topics = {{"orders-test", 3}};
-    auto broker = devbroker::DevBroker::Start(options);
+    auto broker = devbroker::StartDevBroker({{"orders-test", 3}});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = *std::move(broker);
   }
 
   ClientConfig Config() { return {broker_->bootstrap_servers(), {}}; }
 
-  std::unique_ptr<devbroker::DevBroker> broker_;
+  std::unique_ptr<devbroker::MockCluster> broker_;
 };
 
 TEST_F(ClientTest, ProducerDestructorDeliversWhatWasQueued) {
@@ -120,19 +119,50 @@ TEST_F(ClientTest, ConsumerReadsKeysValuesAndHeadersAndCommitsOnClose) {
   EXPECT_EQ(first.size(), 10u);
   for (const auto& [value, count] : first) EXPECT_EQ(count, 1) << value;
 
-  // Everything was committed on close: a second member of the group reads
-  // nothing.
+  // Everything was committed on close: a second member of the group, once
+  // assigned every partition, is handed nothing of it, only what comes after.
   auto conf = BuildConf(Config(), ConsumerDefaults("client-test"));
   ASSERT_TRUE(conf.ok());
   auto again = Consumer::Create(*std::move(conf), {"orders-test"}, nullptr);
   ASSERT_TRUE(again.ok());
-  absl::Time until = absl::Now() + absl::Seconds(8);
-  int seen = 0;
-  while (absl::Now() < until) {
-    auto polled = (*again)->Poll(100);
-    if (polled.ok() && *polled) ++seen;
+  std::vector<std::string> seen;
+  // Polls until `done` (true) or for 30 s (false).
+  auto poll_until = [&](const std::function<bool()>& done) {
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (!done() && absl::Now() < deadline) {
+      auto polled = (*again)->Poll(100);
+      if (!polled.ok()) {
+        ADD_FAILURE() << polled.status();
+        return false;
+      }
+      if (*polled) seen.emplace_back((**polled).value());
+    }
+    return done();
+  };
+  ASSERT_TRUE(poll_until([&] { return (*again)->Assignment().size() == 3; }))
+      << "never assigned";
+
+  {
+    auto producer_conf = BuildConf(Config(), {});
+    ASSERT_TRUE(producer_conf.ok());
+    auto producer = Producer::Create(*std::move(producer_conf), nullptr);
+    ASSERT_TRUE(producer.ok());
+    ASSERT_TRUE(
+        (*producer)->Send({"orders-test", "1", "after", nullptr}, 0).ok());
+    ASSERT_TRUE((*producer)->Flush(absl::Seconds(10)).ok());
   }
-  EXPECT_EQ(seen, 0);
+  // Until the new record came and every partition was fetched to its end.
+  ASSERT_TRUE(poll_until([&] {
+    if (std::find(seen.begin(), seen.end(), "after") == seen.end()) {
+      return false;
+    }
+    std::vector<PartitionLag> lags = (*again)->Lag();
+    return lags.size() == 3 &&
+           std::all_of(lags.begin(), lags.end(),
+                       [](const PartitionLag& lag) { return lag.lag == 0; });
+  }));
+  EXPECT_EQ(seen, std::vector<std::string>{"after"});
+  EXPECT_TRUE((*again)->Close().ok());
 }
 
 }  // namespace

@@ -80,6 +80,22 @@ bool IsConsumerOnlyProperty(absl::string_view name);
 // consumer service builds from its own configuration (the dead-letter queue).
 ClientConfig ForProducer(const ClientConfig& config);
 
+// What a secret value prints as.
+inline constexpr char kRedacted[] = "[redacted]";
+
+// Whether `name`'s value is a secret that no printout, log line or error
+// message may show: every property librdkafka itself redacts (sasl.password,
+// sasl.username, sasl.oauthbearer.client.secret, sasl.oauthbearer.config,
+// ssl.key.password, ssl.key.pem, ssl.key.location, ssl.ca.pem, ssl_key,
+// ssl.keystore.password), sasl.jaas.config (it carries a password), and any
+// name containing "password" or "secret". Case-insensitive. A client's own
+// certificate (ssl.certificate.pem) is public and not secret.
+bool IsSecretProperty(absl::string_view name);
+
+// `value`, or kRedacted when `name` is secret: the one way the kitchen shows
+// a property's value.
+std::string Redacted(absl::string_view name, absl::string_view value);
+
 }  // namespace kitchen::kafka
 
 #endif  // KITCHEN_KAFKA_CONFIG_H_

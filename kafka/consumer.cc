@@ -7,23 +7,17 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "kafka/client_errors.h"
 #include "kafka/handle.h"
 #include "logging/log.h"
 
 namespace kitchen::kafka {
 namespace {
-
-struct PartitionListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const {
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-};
-using PartitionListPtr =
-    std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 std::vector<TopicPartition> ToVector(
     const rd_kafka_topic_partition_list_t* list) {
@@ -36,7 +30,36 @@ std::vector<TopicPartition> ToVector(
   return result;
 }
 
+constexpr char kAssignmentStrategy[] = "partition.assignment.strategy";
+
 }  // namespace
+
+absl::Status CheckAssignmentStrategy(absl::string_view strategy) {
+  for (absl::string_view assignor : absl::StrSplit(strategy, ',')) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(assignor),
+                               "cooperative-sticky")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kAssignmentStrategy, "=", strategy,
+          " is refused: librdkafka 2.0.2's cooperative-sticky rebalancing has "
+          "bugs fixed only in later releases (an assignor loop at full CPU, "
+          "librdkafka #4800; a hang at close, #4528; an assert when a consumer "
+          "is destroyed before its first assignment, #4381; an assignment lost "
+          "on a commit during an incremental rebalance, #4908), so the "
+          "kitchen's consumers rebalance eagerly; use range or roundrobin "
+          "(librdkafka's default: range,roundrobin)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAssignmentStrategy(const ClientConfig& config) {
+  const Property* last = nullptr;
+  for (const Property& property : config.properties) {
+    if (property.name == kAssignmentStrategy) last = &property;
+  }
+  return last == nullptr ? absl::OkStatus()
+                         : CheckAssignmentStrategy(last->value);
+}
 
 Properties ConsumerDefaults(absl::string_view group_id) {
   return {
@@ -136,6 +159,15 @@ std::string DescribeLag(const std::vector<PartitionLag>& lags) {
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(
     ConfPtr conf, const std::vector<std::string>& topics,
     RebalanceListener* listener) {
+  // The rebalance callback below speaks the eager protocol only.
+  char strategy[512];
+  size_t size = sizeof(strategy);
+  if (rd_kafka_conf_get(conf.get(), kAssignmentStrategy, strategy, &size) ==
+      RD_KAFKA_CONF_OK) {
+    if (absl::Status eager = CheckAssignmentStrategy(strategy); !eager.ok()) {
+      return eager;
+    }
+  }
   std::unique_ptr<Consumer> consumer(new Consumer(listener));
   rd_kafka_conf_set_opaque(conf.get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
@@ -175,8 +207,11 @@ Consumer::~Consumer() {
 
 absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
   rd_kafka_message_t* raw = rd_kafka_consumer_poll(handle_.get(), timeout_ms);
+  absl::optional<Message> message;
+  if (raw != nullptr) message.emplace(raw);
+  // Rebalances are served inside the poll.
+  if (!rebalance_failure_.ok()) return rebalance_failure_;
   if (raw == nullptr) return absl::nullopt;
-  Message message(raw);
   if (raw->err == RD_KAFKA_RESP_ERR_NO_ERROR) return message;
   if (raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return absl::nullopt;
 
@@ -295,8 +330,11 @@ void Consumer::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
         partitions->elems[i].offset = changed[i].offset;
       }
     }
-    logging::Info("partitions assigned: %s", DescribePartitions(changed));
-    rd_kafka_assign(handle, partitions);
+    std::string assigned = DescribePartitions(changed);
+    logging::Info("partitions assigned: %s", assigned);
+    self->Assign(
+        handle, partitions,
+        absl::StrCat("cannot take the partitions assigned (", assigned, ")"));
     return;
   }
 
@@ -316,7 +354,20 @@ void Consumer::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
           committed.ToString());
     }
   }
-  rd_kafka_assign(handle, nullptr);
+  self->Assign(handle, nullptr, "cannot give up the partitions revoked");
+}
+
+void Consumer::Assign(rd_kafka_t* handle,
+                      const rd_kafka_topic_partition_list_t* partitions,
+                      absl::string_view what) {
+  rd_kafka_resp_err_t error = rd_kafka_assign(handle, partitions);
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  // librdkafka keeps the member in its group either way, consuming nothing
+  // (or what it no longer owns): that must stop the service, not go unseen.
+  absl::Status failed =
+      ErrorToStatus(error, absl::StrCat(what, ": rd_kafka_assign"));
+  logging::Error("%s", failed.message());
+  if (rebalance_failure_.ok()) rebalance_failure_ = failed;
 }
 
 }  // namespace kitchen::kafka

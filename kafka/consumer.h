@@ -8,6 +8,10 @@
 //    and the clean group leave when a consumer is deleted without close());
 //  - rebalances are logged, a revoke commits progress before the partitions go,
 //    and a commit failure during a rebalance is logged, never fatal;
+//  - rebalances are eager (the whole assignment given back, then a new one):
+//    librdkafka 2.0.2's cooperative-sticky assignor is refused, and a
+//    partition list librdkafka will not take fails Poll() instead of leaving a
+//    member that never consumes;
 //  - a RebalanceListener may choose where each assigned partition starts (the
 //    manager starts from its ledger, not from Kafka's committed offsets).
 //
@@ -46,6 +50,8 @@ namespace kitchen::kafka {
 // Where a partition starts when no position is chosen: the committed offset,
 // or, for a group that has none, auto.offset.reset.
 inline constexpr int64_t kCommittedOffset = RD_KAFKA_OFFSET_INVALID;
+// The earliest record the partition still holds.
+inline constexpr int64_t kEarliestOffset = RD_KAFKA_OFFSET_BEGINNING;
 
 struct TopicPartition {
   std::string topic;
@@ -64,6 +70,14 @@ class RebalanceListener {
   virtual void OnRevoke(const std::vector<TopicPartition>& partitions,
                         bool lost) {}
 };
+
+// Refuses a partition.assignment.strategy that includes cooperative-sticky
+// (InvalidArgument, saying why): librdkafka 2.0.2's incremental rebalancing has
+// bugs fixed only in later releases, and this consumer rebalances eagerly.
+// `strategy` is librdkafka's comma-separated list of assignors.
+absl::Status CheckAssignmentStrategy(absl::string_view strategy);
+// The same for the strategy `config` sets (its last setting wins), if any.
+absl::Status CheckAssignmentStrategy(const ClientConfig& config);
 
 // The consumer properties the kitchen's at-least-once contract rests on.
 // Services pass them as defaults to BuildConf; a user may override them,
@@ -102,7 +116,8 @@ std::string DescribePartitions(const std::vector<TopicPartition>& partitions);
 class Consumer {
  public:
   // Subscribes to `topics` in the group of `conf`'s group.id. `listener` may be
-  // null; if not, it must outlive the consumer.
+  // null; if not, it must outlive the consumer. A cooperative assignor is
+  // refused (CheckAssignmentStrategy).
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(
       ConfPtr conf, const std::vector<std::string>& topics,
       RebalanceListener* listener);
@@ -113,7 +128,8 @@ class Consumer {
 
   // Waits up to `timeout_ms` for the next record. Returns nullopt when there
   // was none (transient errors such as a broker outage are logged and also give
-  // nullopt); an error status only when the consumer cannot go on.
+  // nullopt); an error status only when the consumer cannot go on: a fatal
+  // error, or partitions of a rebalance that librdkafka would not take.
   absl::StatusOr<absl::optional<Message>> Poll(int timeout_ms);
 
   // Marks `message` as processed: its offset + 1 will be committed.
@@ -137,15 +153,21 @@ class Consumer {
   // watermarks (requests, with a 5 s timeout).
   std::vector<PartitionLag> Lag(LagFrom from = LagFrom::kPosition);
 
-  rd_kafka_t* handle() { return handle_.get(); }
-
  private:
   explicit Consumer(RebalanceListener* listener) : listener_(listener) {}
   static void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
                           rd_kafka_topic_partition_list_t* partitions,
                           void* opaque);
+  // rd_kafka_assign(partitions) (null: none); a failure, said as `what`, is
+  // logged and kept for Poll().
+  void Assign(rd_kafka_t* handle,
+              const rd_kafka_topic_partition_list_t* partitions,
+              absl::string_view what);
 
   RebalanceListener* listener_;
+  // A rebalance whose assignment librdkafka refused: without it this member
+  // would stay in its group with no partitions, so Poll() reports it.
+  absl::Status rebalance_failure_;
   bool closed_ = false;
   HandlePtr handle_;
 };

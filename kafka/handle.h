@@ -1,10 +1,12 @@
 // File: kafka/handle.h
 //
 // Ownership of a librdkafka client handle (rd_kafka_t): destroyed with it.
-// Producer and Consumer own theirs; the dev broker's mock cluster lives in one.
+// Producer and Consumer own theirs. And of the partition lists a consumer asks
+// and answers with.
 //
 // Usage:
 //   HandlePtr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, size));
+//   PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
 
 #ifndef KITCHEN_KAFKA_HANDLE_H_
 #define KITCHEN_KAFKA_HANDLE_H_
@@ -19,6 +21,14 @@ struct HandleDeleter {
   void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
 };
 using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+using PartitionListPtr =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
 }  // namespace kitchen::kafka
 

@@ -51,7 +51,6 @@ class Message {
   absl::string_view value() const {
     return {static_cast<const char*>(message_->payload), message_->len};
   }
-  bool has_key() const { return message_->key != nullptr; }
   // The record's timestamp (producer's create time or the broker's log append
   // time).
   absl::optional<absl::Time> timestamp() const;

@@ -95,8 +95,6 @@ class Producer {
   // How long the destructor waits for records in flight.
   void set_close_timeout(absl::Duration timeout) { close_timeout_ = timeout; }
 
-  rd_kafka_t* handle() { return handle_.get(); }
-
  private:
   explicit Producer(DeliveryCallback on_delivery)
       : on_delivery_(std::move(on_delivery)) {}

@@ -69,7 +69,6 @@ class Ledger {
                                      int32_t partition) const;
 
   int64_t lines() const { return lines_; }
-  const std::string& path() const { return path_; }
 
  private:
   Ledger(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}

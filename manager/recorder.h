@@ -1,102 +1,82 @@
 // File: manager/recorder.h
 //
-// The manager's loop: reads orders in its consumer group and records each in
-// the ledger exactly once. Exactly-once into a file works by keeping each
-// record's position with the record (Kafka's "storing offsets outside Kafka"):
+// The manager's handler (service/handler.h): records every order of its
+// consumer group in the ledger exactly once. Exactly-once into a file works by
+// keeping each record's position with the record (Kafka's "storing offsets
+// outside Kafka"; service::Progress::kOwnPositions):
 //   - on every assignment each partition starts at the ledger's next offset for
 //     it (the earliest the topic holds if the ledger has none), never at
-//     Kafka's committed offset;
-//   - records are appended in batches (group commit): a batch ends when nothing
-//     more is waiting, or at `sync_max_records`, or `sync_max_delay` after it
-//     began, and is fsync'ed before its offsets are stored for commit (Kafka's
-//     offsets then serve lag monitoring only);
-//   - a record at or below a partition's recorded position is skipped, so a
-//     replay after a rebalance cannot write a line twice.
+//     Kafka's committed offset, and the loop skips what the ledger holds;
+//   - orders are appended in batches (group commit: the loop's batches end
+//     when nothing more is waiting, at --sync_max_records or --sync_max_delay)
+//     and each batch is fsync'ed (Flush) before the loop stores its offsets
+//     (Kafka's offsets then serve lag monitoring only).
 // Records that are not orders go to the dead-letter topic, never into the
-// ledger.
+// ledger (the loop does that).
 //
 // Usage:
-//   Recorder recorder(options, ledger.get(), dead_letters.get());
-//   auto consumer = Consumer::Create(conf, {"pizza-order"}, &recorder);
-//   recorder.set_consumer(consumer->get());
-//   absl::Status result = recorder.Run(stop);
+//   absl::StatusOr<std::unique_ptr<Recorder>> recorder =
+//       Recorder::Open("ledger.jsonl");
+//   (*recorder)->Handle(order, {"pizza-order", 3, 12}, stop);  // batched
+//   absl::Status synced = (*recorder)->Flush();                // on disk
 
 #ifndef KITCHEN_MANAGER_RECORDER_H_
 #define KITCHEN_MANAGER_RECORDER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/time.h"
-#include "cli/health_file.h"
+#include "absl/types/optional.h"
 #include "kafka/consumer.h"
 #include "manager/ledger.h"
-#include "orders/dead_letter.h"
 #include "proto/order.pb.h"
+#include "service/handler.h"
 
 namespace kitchen::manager {
 
-struct RecorderOptions {
-  std::string group = "manager";
-  int sync_max_records = 10000;
-  absl::Duration sync_max_delay = absl::Milliseconds(100);
-  std::string health_file;  // See cli/health_file.h; empty: none.
-};
-
-class Recorder : public kafka::RebalanceListener {
+class Recorder : public service::Handler {
  public:
-  Recorder(RecorderOptions options, Ledger* ledger,
-           orders::DeadLetterQueue* dead_letters)
-      : options_(std::move(options)),
-        ledger_(ledger),
-        dead_letters_(dead_letters),
-        health_(options_.health_file) {}
+  // A recorder on the ledger at `path` (Ledger::Open: locked, checked,
+  // repaired), saying how many orders it holds.
+  static absl::StatusOr<std::unique_ptr<Recorder>> Open(
+      const std::string& path);
 
-  void set_consumer(kafka::Consumer* consumer) { consumer_ = consumer; }
+  explicit Recorder(std::unique_ptr<Ledger> ledger)
+      : ledger_(std::move(ledger)) {}
 
-  // Records until `stop` is notified, then writes and syncs what it has and
-  // returns. An error (the ledger cannot be written, the consumer failed) stops
-  // it at once, with nothing committed past what is durable.
-  absl::Status Run(absl::Notification& stop);
+  service::Progress progress() const override {
+    return service::Progress::kOwnPositions;
+  }
 
-  void OnAssign(std::vector<kafka::TopicPartition>& partitions) override;
-  void OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
-                bool lost) override;
+  // Adds the order to the batch; it is in the ledger once Flush() returns.
+  absl::Status Handle(const kitchen::v1::Order& order,
+                      const service::Position& at,
+                      absl::Notification& stop) override;
+  // Appends the batch to the ledger and waits until it is on disk. An error
+  // (unwritable, disk full) leaves the ledger as it was before the batch.
+  absl::Status Flush() override;
 
+  absl::optional<int64_t> NextOffset(const std::string& topic,
+                                     int32_t partition) const override {
+    return ledger_->NextOffset(topic, partition);
+  }
+  void OnAssigned(
+      const std::vector<kafka::TopicPartition>& partitions) override;
+
+  std::string Summary() const override;
+
+  // Orders written to the ledger (synced) by this recorder.
   int64_t recorded() const { return recorded_; }
-  // Whether Run() stopped because the ledger could not be written (else Kafka).
-  bool ledger_failed() const { return ledger_failed_; }
 
  private:
-  using PartitionKey = std::pair<std::string, int32_t>;
-
-  void Handle(const kafka::Message& message, absl::Notification& stop);
-  // Appends and syncs the batch, then stores the offsets it covers.
-  absl::Status Flush();
-
-  RecorderOptions options_;
-  Ledger* ledger_;
-  orders::DeadLetterQueue* dead_letters_;
-  kafka::Consumer* consumer_ = nullptr;
-  cli::HealthFile health_;
-
-  kitchen::v1::Order order_;  // The order being read; reused.
+  std::unique_ptr<Ledger> ledger_;
   std::vector<LedgerEntry> batch_;
-  absl::Time batch_started_;
-  // Next offset to accept per partition: the ledger's, plus what is in the
-  // batch and dead letters passed over.
-  absl::flat_hash_map<PartitionKey, int64_t> next_;
-  // Offsets to store once the batch is durable.
-  absl::flat_hash_map<PartitionKey, int64_t> to_store_;
-  // An error met inside a rebalance callback, reported by Run().
-  absl::Status failure_;
   int64_t recorded_ = 0;
-  bool ledger_failed_ = false;
 };
 
 }  // namespace kitchen::manager

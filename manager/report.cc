@@ -107,4 +107,13 @@ std::string FormatReportJson(const LedgerReport& report) {
   return json;
 }
 
+absl::Status PrintReport(const std::string& path, bool json, std::FILE* out) {
+  absl::StatusOr<LedgerReport> report = ReportOnLedger(path);
+  if (!report.ok()) return report.status();
+  std::fputs(
+      (json ? FormatReportJson(*report) : FormatReportText(*report)).c_str(),
+      out);
+  return absl::OkStatus();
+}
+
 }  // namespace kitchen::manager

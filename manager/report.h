@@ -8,14 +8,17 @@
 // Usage:
 //   absl::StatusOr<LedgerReport> report = ReportOnLedger("ledger.jsonl");
 //   std::cout << FormatReportText(*report);
+//   absl::Status printed = PrintReport("ledger.jsonl", /*json=*/false, stdout);
 
 #ifndef KITCHEN_MANAGER_REPORT_H_
 #define KITCHEN_MANAGER_REPORT_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
@@ -37,6 +40,10 @@ absl::StatusOr<LedgerReport> ReportOnLedger(const std::string& path);
 
 std::string FormatReportText(const LedgerReport& report);
 std::string FormatReportJson(const LedgerReport& report);
+
+// `manager report [--json]`: the ledger at `path` reported on, as text or
+// JSON, to `out`.
+absl::Status PrintReport(const std::string& path, bool json, std::FILE* out);
 
 }  // namespace kitchen::manager
 

@@ -76,7 +76,6 @@ class DeadLetterQueue {
                              const absl::Status& reason,
                              absl::Notification& stop);
 
-  const std::string& topic() const { return topic_; }
   // Records parked by SendPatiently().
   int64_t parked() const { return parked_; }
 

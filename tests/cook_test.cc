@@ -50,6 +50,21 @@ class CookTest : public BrokerTest {
     return cook.ok() ? *std::move(cook) : nullptr;
   }
 
+  // Waits until the cooks of group `base_group` have committed every record of
+  // the topic: each is cooked (a cook commits an order only once it is ready)
+  // and none will be handed to a cook of the group again, so what the cooks
+  // logged is final.
+  bool GroupDrained(absl::string_view base_group, absl::Duration timeout) {
+    return WaitUntil(
+        [&] {
+          absl::StatusOr<int64_t> records = CountRecords(bootstrap(), topic());
+          absl::StatusOr<int64_t> committed =
+              CountCommitted(bootstrap(), group(base_group), topic());
+          return records.ok() && committed.ok() && *committed == *records;
+        },
+        timeout);
+  }
+
   // Places one order and returns its id.
   std::string PlaceOrder(const std::string& pizza, int table) {
     RunResult waiter = RunWaiter({pizza, absl::StrCat(table)});
@@ -115,7 +130,7 @@ TEST_F(CookTest, StoppedCookCatchesUpOnEverythingItMissed) {
       WaitUntil([&] { return ReadyOrderIds(second->Stderr()).size() >= 40; },
                 absl::Seconds(40)))
       << second->Stderr();
-  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(GroupDrained("cook", absl::Seconds(30))) << second->Stderr();
   std::vector<std::string> cooked = ReadyOrderIds(second->Stderr());
   EXPECT_EQ(cooked.size(), 40u);
   EXPECT_EQ(std::count(cooked.begin(), cooked.end(), early), 0)
@@ -144,7 +159,7 @@ TEST_F(CookTest, TwoCooksShareThePartitionsAndNeverCookAnOrderTwice) {
                300;
       },
       absl::Seconds(40)));
-  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(GroupDrained("cook", absl::Seconds(30)));
   std::vector<std::string> by_first = ReadyOrderIds(first->Stderr());
   std::vector<std::string> by_second = ReadyOrderIds(second->Stderr());
   EXPECT_GT(by_first.size(), 0u);
@@ -242,6 +257,8 @@ TEST_F(CookTest, ABrokerOutageIsSurvived) {
                 absl::Seconds(30)));
   // The whole cluster stops answering, then comes back with everything it had.
   PauseBroker();
+  // The outage's length, past the cook's 6 s session timeout: not a wait for
+  // anything.
   absl::SleepFor(absl::Seconds(10));
   ResumeBroker();
   EXPECT_TRUE(cook->running());

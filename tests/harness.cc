@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -55,13 +56,18 @@ using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t,
 using TopicPtr =
     std::unique_ptr<rd_kafka_topic_t, Destroyer<rd_kafka_topic_destroy>>;
 
-// A plain client for looking at the cluster: metadata, watermarks, admin.
-absl::StatusOr<kafka::HandlePtr> NewClient(const std::string& bootstrap) {
-  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf({bootstrap, {}}, {});
+// A plain client for looking at the cluster: metadata, watermarks, admin; a
+// consumer of `group` (which it never joins) for the group's offsets.
+absl::StatusOr<kafka::HandlePtr> NewClient(const std::string& bootstrap,
+                                           const std::string& group = "") {
+  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
+      {bootstrap, {}}, group.empty() ? kafka::Properties{}
+                                     : kafka::Properties{{"group.id", group}});
   if (!conf.ok()) return conf.status();
   char error[512];
   kafka::HandlePtr handle(
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), error, sizeof(error)));
+      rd_kafka_new(group.empty() ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER,
+                   conf->get(), error, sizeof(error)));
   if (handle == nullptr) return absl::InternalError(error);
   (void)conf->release();  // The handle owns it now.
   return handle;
@@ -466,11 +472,11 @@ absl::Status CreateTopics(const std::string& bootstrap,
   return WaitForLeaders(handle, topics, partitions, deadline);
 }
 
-absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
-                                     const std::string& topic) {
-  absl::StatusOr<kafka::HandlePtr> client = NewClient(bootstrap);
-  if (!client.ok()) return client.status();
-  rd_kafka_t* handle = client->get();
+namespace {
+
+// The partitions of `topic`, as the cluster's metadata names them.
+absl::StatusOr<std::vector<int32_t>> Partitions(rd_kafka_t* handle,
+                                                const std::string& topic) {
   TopicPtr topic_handle(rd_kafka_topic_new(handle, topic.c_str(), nullptr));
   const rd_kafka_metadata_t* answer = nullptr;
   rd_kafka_resp_err_t got =
@@ -479,17 +485,60 @@ absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
   if (metadata == nullptr || metadata->topic_cnt != 1) {
     return absl::UnavailableError(absl::StrCat("no metadata for ", topic));
   }
-  int64_t total = 0;
+  std::vector<int32_t> partitions;
   for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) {
+    partitions.push_back(metadata->topics[0].partitions[i].id);
+  }
+  return partitions;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
+                                     const std::string& topic) {
+  absl::StatusOr<kafka::HandlePtr> client = NewClient(bootstrap);
+  if (!client.ok()) return client.status();
+  absl::StatusOr<std::vector<int32_t>> partitions =
+      Partitions(client->get(), topic);
+  if (!partitions.ok()) return partitions.status();
+  int64_t total = 0;
+  for (int32_t partition : *partitions) {
     int64_t low = 0;
     int64_t high = 0;
-    got = rd_kafka_query_watermark_offsets(handle, topic.c_str(),
-                                           metadata->topics[0].partitions[i].id,
-                                           &low, &high, 10000);
+    rd_kafka_resp_err_t got = rd_kafka_query_watermark_offsets(
+        client->get(), topic.c_str(), partition, &low, &high, 10000);
     if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(rd_kafka_err2str(got));
     }
     total += high;
+  }
+  return total;
+}
+
+absl::StatusOr<int64_t> CountCommitted(const std::string& bootstrap,
+                                       const std::string& group,
+                                       const std::string& topic) {
+  absl::StatusOr<kafka::HandlePtr> client = NewClient(bootstrap, group);
+  if (!client.ok()) return client.status();
+  absl::StatusOr<std::vector<int32_t>> partitions =
+      Partitions(client->get(), topic);
+  if (!partitions.ok()) return partitions.status();
+  kafka::PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions->size())));
+  for (int32_t partition : *partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  }
+  rd_kafka_resp_err_t got =
+      rd_kafka_committed(client->get(), list.get(), 10000);
+  if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(rd_kafka_err2str(got));
+  }
+  int64_t total = 0;
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(rd_kafka_err2str(list->elems[i].err));
+    }
+    total += std::max<int64_t>(list->elems[i].offset, 0);  // -1001: none yet.
   }
   return total;
 }

@@ -171,6 +171,13 @@ absl::Status CreateTopics(const std::string& bootstrap,
 absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
                                      const std::string& topic);
 
+// The offsets `group` has committed on `topic`, summed over its partitions (0
+// for one without): equal to CountRecords once the group is done with every
+// record, which a consumer commits only after handling it.
+absl::StatusOr<int64_t> CountCommitted(const std::string& bootstrap,
+                                       const std::string& group,
+                                       const std::string& topic);
+
 // Produces one raw record (a poison record, say) and waits for the broker's
 // answer.
 absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,

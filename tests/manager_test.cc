@@ -66,6 +66,14 @@ class ManagerTest : public BrokerTest {
                      timeout);
   }
 
+  // Stops `manager` gracefully: what it had read is recorded and synced, and
+  // it writes nothing more, so the ledger is final.
+  void Stop(std::unique_ptr<Process>& manager) {
+    manager->Signal(SIGTERM);
+    EXPECT_EQ(manager->Wait(absl::Seconds(20)).value_or(-1), 0)
+        << manager->Stderr();
+  }
+
   // Asserts that the ledger holds exactly the topic's orders, each once.
   void ExpectEachOrderExactlyOnce(size_t orders) {
     std::vector<std::string> lines = LedgerLines(ledger_);
@@ -155,7 +163,7 @@ TEST_F(ManagerTest, ADeletedLedgerIsRebuiltFromTheEarliestOrder) {
   // is empty.
   manager = StartManager();
   EXPECT_TRUE(LedgerReaches(30, absl::Seconds(30))) << manager->Stderr();
-  absl::SleepFor(absl::Seconds(1));
+  Stop(manager);
   ExpectEachOrderExactlyOnce(30);
 }
 
@@ -181,7 +189,14 @@ TEST_F(ManagerTest, PoisonRecordsGoToTheDeadLetterTopicNotTheLedger) {
   EXPECT_EQ(dead[0].value, "garbage");
   EXPECT_EQ(dead[0].header("dlq-original-topic"), topic());
   EXPECT_EQ(dead[0].header("dlq-consumer-group"), group("manager"));
-  absl::SleepFor(absl::Seconds(1));
+  // Done with every record (the poison one and the 5 orders) before it stops.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return CountCommitted(bootstrap(), group("manager"), topic())
+                   .value_or(-1) == 6;
+      },
+      absl::Seconds(30)));
+  Stop(manager);
   ExpectEachOrderExactlyOnce(5);
   EXPECT_FALSE(absl::StrContains(ReadFile(ledger_), "garbage"));
 }
@@ -255,7 +270,7 @@ TEST_F(ManagerTest, AFullDiskStopsTheManagerAndNothingIsLostOnceThereIsRoom) {
   EXPECT_LT(written, 3000u);
   auto manager = StartManager();
   EXPECT_TRUE(LedgerReaches(3000, absl::Seconds(60))) << manager->Stderr();
-  absl::SleepFor(absl::Seconds(1));
+  Stop(manager);
   ExpectEachOrderExactlyOnce(3000);
 }
 

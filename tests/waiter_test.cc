@@ -152,7 +152,9 @@ TEST_F(WaiterTest, BrokersFromTheEnvironment) {
 TEST_F(WaiterTest, SigintInLoadModeStopsAndReportsWhatWasAcknowledged) {
   auto waiter = StartService("waiter", {"--count=1000000", "--rate=500"});
   ASSERT_TRUE(waiter.ok());
-  absl::SleepFor(absl::Seconds(2));
+  // Stopped mid-run: once some orders are on the topic, long before all are.
+  ASSERT_TRUE(WaitUntil([&] { return Orders() >= 100; }, absl::Seconds(30)))
+      << (*waiter)->Stderr();
   (*waiter)->Signal(SIGINT);
   EXPECT_EQ((*waiter)->Wait(absl::Seconds(15)).value_or(-1), 0)
       << (*waiter)->Stderr();

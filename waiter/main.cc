@@ -1,32 +1,23 @@
 // File: waiter/main.cc
 //
-// waiter: places pizza orders on the Kafka topic pizza-order. Flags, the choice
-// of mode (one order, lines from a file or standard input, load), and exit
-// statuses here; checking is order_form.h, sending order_desk.h, load mode
-// load.h.
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+// waiter: places pizza orders on the Kafka topic pizza-order. Flags to
+// options, and a run's outcome to an exit status, here; the modes are
+// waiter.h, checking order_form.h, sending order_desk.h.
 
 #include <cstdio>
-#include <random>
 #include <string>
-#include <vector>
+#include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "cli/command_line.h"
-#include "cli/line_reader.h"
+#include "cli/effective_config.h"
 #include "cli/stop_signal.h"
-#include "kafka/topic_name.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
-#include "waiter/load.h"
 #include "waiter/menu.h"
 #include "waiter/order_desk.h"
-#include "waiter/order_form.h"
+#include "waiter/order_sender.h"
+#include "waiter/waiter.h"
 
 ABSL_FLAG(std::string, pizza, "", "The pizza to order, from the menu.");
 ABSL_FLAG(std::string, table, "",
@@ -63,11 +54,8 @@ ABSL_FLAG(absl::Duration, delivery_timeout, absl::Seconds(10),
 
 namespace {
 
-using kitchen::cli::LineReader;
 using kitchen::waiter::Menu;
-using kitchen::waiter::OrderDesk;
-using kitchen::waiter::OrderRequest;
-using kitchen::waiter::TableRange;
+using kitchen::waiter::Tally;
 
 constexpr char kUsage[] = R"(places pizza orders with the kitchen.
 
@@ -82,6 +70,7 @@ Usage:
   waiter < orders.txt                      the same; on a terminal it asks for orders
   waiter --count 10000 [--rate 1000]       load mode: random orders, then a summary
   waiter --menu                            the menu
+  waiter --print_kafka_config              the producer's settings, secrets redacted
 
 Exit status: 0 every order acknowledged; 1 bad flag, argument or input (nothing
 sent); 2 an order was not acknowledged (broker unreachable, delivery failed);
@@ -91,92 +80,50 @@ Kafka: --brokers (KAFKA_BOOTSTRAP_SERVERS), --kafka_config_file, -X name=value.
 
 constexpr int kExitSkipped = 3;
 
-int UsageError(absl::string_view message) {
-  kitchen::logging::Error("%s", message);
+int UsageError(const absl::Status& status) {
+  kitchen::logging::Error("%s", status.message());
   return kitchen::cli::kExitUsage;
 }
 
-// The status a finished run exits with.
-int ExitStatus(const kitchen::waiter::Tally& tally) {
-  if (tally.failed > 0) return kitchen::cli::kExitKafka;
-  if (tally.skipped > 0) return kExitSkipped;
-  return kitchen::cli::kExitOk;
+absl::StatusOr<Menu> MenuFromFlags() {
+  std::string path = absl::GetFlag(FLAGS_menu_file);
+  return path.empty() ? Menu::Default() : Menu::ReadFile(path);
 }
 
-// Places the orders read from `fd` line by line. A regular file is checked
-// whole first, so that --strict sends nothing from a file with a bad line.
-int PlaceLines(int fd, const std::string& source, const Menu& menu,
-               const TableRange& range, OrderDesk& desk,
-               absl::Notification& stop, absl::Duration delivery_timeout) {
-  const bool interactive = ::isatty(fd);
-  const bool strict = absl::GetFlag(FLAGS_strict);
-  struct stat info {};
-  const bool regular_file = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+kitchen::waiter::WaiterOptions OptionsFromFlags(
+    const kitchen::cli::ParsedCommandLine& args, Menu menu) {
+  kitchen::waiter::WaiterOptions options;
+  options.pizza = absl::GetFlag(FLAGS_pizza);
+  options.table = absl::GetFlag(FLAGS_table);
+  options.arguments.assign(args.positional.begin() + 1, args.positional.end());
+  options.file = absl::GetFlag(FLAGS_file);
+  options.strict = absl::GetFlag(FLAGS_strict);
+  options.count = absl::GetFlag(FLAGS_count);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.seed = absl::GetFlag(FLAGS_seed);
+  options.menu = std::move(menu);
+  options.tables = {absl::GetFlag(FLAGS_min_table),
+                    absl::GetFlag(FLAGS_max_table)};
+  options.topic = absl::GetFlag(FLAGS_topic);
+  options.delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
+  return options;
+}
 
-  LineReader reader(fd);
-  std::vector<std::string> lines;
-  if (regular_file) {
-    while (absl::optional<std::string> line = reader.Next(stop))
-      lines.push_back(*line);
-    if (!reader.status().ok()) return UsageError(reader.status().message());
-    if (strict) {
-      for (size_t i = 0; i < lines.size(); ++i) {
-        auto order = kitchen::waiter::ParseOrderLine(lines[i], menu, range);
-        if (!order.ok()) {
-          return UsageError(absl::StrCat(source, ":", i + 1, ": ",
-                                         order.status().message(),
-                                         " (--strict: nothing sent)"));
-        }
-      }
-    }
+// How a run went, as the exit status kUsage documents. A run that placed
+// nothing has logged nothing yet about why.
+int ExitStatus(const absl::StatusOr<Tally>& placed) {
+  if (!placed.ok()) {
+    kitchen::logging::Error("%s", placed.status().message());
+    return placed.status().code() == absl::StatusCode::kUnavailable
+               ? kitchen::cli::kExitKafka
+               : kitchen::cli::kExitUsage;
   }
-
-  size_t line_number = 0;
-  auto next_line = [&]() -> absl::optional<std::string> {
-    if (interactive) {
-      std::fputs("order (PIZZA TABLE; Ctrl-D to finish)> ", stderr);
-      std::fflush(stderr);
-    }
-    if (regular_file) {
-      if (line_number >= lines.size() || stop.HasBeenNotified())
-        return absl::nullopt;
-      return lines[line_number];
-    }
-    // Acknowledgements are printed while the input is quiet, not at its next
-    // line.
-    return reader.Next(stop, [&desk] { desk.Poll(0); });
-  };
-  while (absl::optional<std::string> line = next_line()) {
-    ++line_number;
-    auto order = kitchen::waiter::ParseOrderLine(*line, menu, range);
-    if (!order.ok()) {
-      kitchen::logging::Error(
-          "%s:%d: %s%s", source, line_number, order.status().message(),
-          strict ? " (--strict: stopping)" : "; line skipped");
-      desk.Skip();
-      if (strict) break;
-      continue;
-    }
-    if (!order->has_value()) continue;
-    if (absl::Status placed = desk.Place((*order)->pizza, (*order)->table);
-        !placed.ok()) {
-      kitchen::logging::Error("cannot place order: %s", placed.message());
-      break;
-    }
-    desk.Poll(0);
-    if (interactive) {
-      // A person waits for each answer before typing the next order.
-      absl::Time deadline = absl::Now() + delivery_timeout + absl::Seconds(2);
-      while (desk.pending() > 0 && absl::Now() < deadline) desk.Poll(50);
-    }
+  if (absl::GetFlag(FLAGS_strict) && placed->skipped > 0) {
+    return kitchen::cli::kExitUsage;
   }
-  if (interactive) std::fputs("\n", stderr);
-  if (!reader.status().ok())
-    kitchen::logging::Error("%s", reader.status().message());
-  desk.Finish(delivery_timeout + absl::Seconds(2));
-  kitchen::logging::Info("%s", kitchen::waiter::FormatSummary(desk.tally()));
-  if (strict && desk.tally().skipped > 0) return kitchen::cli::kExitUsage;
-  return ExitStatus(desk.tally());
+  if (placed->failed > 0) return kitchen::cli::kExitKafka;
+  if (placed->skipped > 0) return kExitSkipped;
+  return kitchen::cli::kExitOk;
 }
 
 }  // namespace
@@ -188,119 +135,32 @@ int main(int argc, char** argv) {
       kitchen::cli::ParseCommandLine(
           argc, argv, kUsage,
           {"menu_file", "min_table", "max_table", "topic", "delivery_timeout"});
-  if (!args.ok()) return UsageError(args.status().message());
+  if (!args.ok()) return UsageError(args.status());
 
-  Menu menu = Menu::Default();
-  if (std::string path = absl::GetFlag(FLAGS_menu_file); !path.empty()) {
-    absl::StatusOr<Menu> from_file = Menu::ReadFile(path);
-    if (!from_file.ok()) return UsageError(from_file.status().message());
-    menu = *std::move(from_file);
-  }
+  absl::StatusOr<Menu> menu = MenuFromFlags();
+  if (!menu.ok()) return UsageError(menu.status());
   if (absl::GetFlag(FLAGS_menu)) {
-    for (const std::string& pizza : menu.pizzas())
+    for (const std::string& pizza : menu->pizzas()) {
       std::printf("%s\n", pizza.c_str());
+    }
     return kitchen::cli::kExitOk;
-  }
-  const TableRange range{absl::GetFlag(FLAGS_min_table),
-                         absl::GetFlag(FLAGS_max_table)};
-  if (range.min < 1 || range.max < range.min) {
-    return UsageError(absl::StrCat("table range ", range.min, "-", range.max,
-                                   " is empty or not positive"));
-  }
-  if (absl::Status valid =
-          kitchen::kafka::ValidateTopicName(absl::GetFlag(FLAGS_topic));
-      !valid.ok()) {
-    return UsageError(absl::StrCat("--topic: ", valid.message()));
-  }
-  const absl::Duration delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
-  if (delivery_timeout <= absl::ZeroDuration()) {
-    return UsageError("--delivery_timeout must be positive");
-  }
-
-  // Which mode: exactly one of one order, a file, load; or standard input.
-  std::vector<std::string> positional(args->positional.begin() + 1,
-                                      args->positional.end());
-  const bool single = !absl::GetFlag(FLAGS_pizza).empty() ||
-                      !absl::GetFlag(FLAGS_table).empty() ||
-                      !positional.empty();
-  const std::string file = absl::GetFlag(FLAGS_file);
-  const int64_t count = absl::GetFlag(FLAGS_count);
-  if (count < 0) return UsageError("--count must not be negative");
-  if (absl::GetFlag(FLAGS_rate) < 0)
-    return UsageError("--rate must not be negative");
-  if (int(single) + int(!file.empty()) + int(count > 0) > 1) {
-    return UsageError(
-        "give one of: an order (--pizza/--table or PIZZA TABLE), --file, "
-        "--count");
   }
 
   // Everything the person typed is checked before anything connects.
-  OrderRequest single_order;
-  if (single) {
-    std::string pizza = absl::GetFlag(FLAGS_pizza);
-    std::string table = absl::GetFlag(FLAGS_table);
-    if (!positional.empty()) {
-      if (!pizza.empty() || !table.empty()) {
-        return UsageError(
-            "give the order either as --pizza/--table or as PIZZA TABLE");
-      }
-      if (positional.size() < 2)
-        return UsageError("missing table: waiter PIZZA TABLE");
-      table = positional.back();
-      positional.pop_back();
-      pizza = absl::StrJoin(positional, " ");
-    }
-    absl::StatusOr<OrderRequest> order =
-        kitchen::waiter::CheckOrder(pizza, table, menu, range);
-    if (!order.ok()) return UsageError(order.status().message());
-    single_order = *std::move(order);
-  }
-  int input_fd = STDIN_FILENO;
-  std::string source = "stdin";
-  if (!file.empty() && file != "-") {
-    input_fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (input_fd < 0) {
-      return UsageError(
-          absl::ErrnoToStatus(errno, absl::StrCat("cannot read ", file))
-              .message());
-    }
-    source = file;
-  }
-
+  auto waiter = kitchen::waiter::Waiter::Create(
+      OptionsFromFlags(*args, *std::move(menu)));
+  if (!waiter.ok()) return UsageError(waiter.status());
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
       kitchen::cli::KafkaClientConfig(args->kafka_properties);
-  if (!kafka.ok()) return UsageError(kafka.status().message());
-  auto desk = OrderDesk::Create(*kafka, absl::GetFlag(FLAGS_topic),
-                                delivery_timeout, count > 0 ? nullptr : stdout);
-  if (!desk.ok()) return UsageError(desk.status().message());
-  absl::Notification& stop = stop_signal.stop();
+  if (!kafka.ok()) return UsageError(kafka.status());
 
-  if (single) {
-    if (absl::Status placed =
-            (*desk)->Place(single_order.pizza, single_order.table);
-        !placed.ok()) {
-      kitchen::logging::Error("cannot place order: %s", placed.message());
-      return kitchen::cli::kExitKafka;
-    }
-    (*desk)->Finish(delivery_timeout + absl::Seconds(2));
-    return ExitStatus((*desk)->tally());
+  if (absl::GetFlag(FLAGS_print_kafka_config)) {
+    absl::Status printed = kitchen::cli::PrintEffectiveKafkaConfig(
+        *kafka,
+        kitchen::waiter::WaiterProducerDefaults(
+            absl::GetFlag(FLAGS_delivery_timeout)),
+        stdout);
+    return printed.ok() ? kitchen::cli::kExitOk : UsageError(printed);
   }
-  if (count > 0) {
-    kitchen::waiter::LoadOptions load;
-    load.count = count;
-    load.rate = absl::GetFlag(FLAGS_rate);
-    load.seed = absl::GetFlag(FLAGS_seed);
-    if (load.seed == 0) load.seed = std::random_device()();
-    load.progress = ::isatty(STDERR_FILENO);
-    kitchen::logging::Info(
-        "load: %d orders%s, seed %d", count,
-        load.rate > 0 ? absl::StrCat(" at ", load.rate, "/s") : "", load.seed);
-    kitchen::waiter::RunLoad(**desk, menu, range, load, stop);
-    (*desk)->Finish(delivery_timeout + absl::Seconds(2));
-    std::printf("%s\n",
-                kitchen::waiter::FormatSummary((*desk)->tally()).c_str());
-    return ExitStatus((*desk)->tally());
-  }
-  return PlaceLines(input_fd, source, menu, range, **desk, stop,
-                    delivery_timeout);
+  return ExitStatus((*waiter)->Run(*kafka, stop_signal.stop()));
 }

@@ -35,10 +35,7 @@ struct Answer {
 class OrderSenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    devbroker::DevBrokerOptions options;
-    options.port = 0;
-    options.topics = {{orders::kOrderTopic, 6}};
-    auto broker = devbroker::DevBroker::Start(options);
+    auto broker = devbroker::StartDevBroker({{orders::kOrderTopic, 6}});
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = *std::move(broker);
   }
@@ -60,7 +57,7 @@ class OrderSenderTest : public ::testing::Test {
     sender_ = *std::move(sender);
   }
 
-  std::unique_ptr<devbroker::DevBroker> broker_;
+  std::unique_ptr<devbroker::MockCluster> broker_;
   std::unique_ptr<OrderSender> sender_;
   std::vector<Answer> answers_;
 };

@@ -13,9 +13,7 @@ namespace {
 class ControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    DevBrokerOptions options;
-    options.port = 0;
-    auto broker = DevBroker::Start(options);
+    auto broker = StartDevBroker();
     ASSERT_TRUE(broker.ok()) << broker.status();
     broker_ = *std::move(broker);
   }
@@ -24,7 +22,7 @@ class ControlTest : public ::testing::Test {
     return RunControlCommand(broker_->cluster(), 3, line);
   }
 
-  std::unique_ptr<DevBroker> broker_;
+  std::unique_ptr<MockCluster> broker_;
 };
 
 TEST_F(ControlTest, CarriesOutEachCommand) {

@@ -1,76 +1,31 @@
 // File: deploy/devbroker/dev_broker.h
 //
-// The kitchen's embedded dev broker: librdkafka's mock cluster (the Kafka
-// protocol served by librdkafka itself, in memory) with the kitchen's topics
-// created, behind a fixed bootstrap port. Real Kafka clients in other processes
-// (the services, kcat) connect to it as to any cluster.
+// A dev broker inside a unit test's own process (testonly): the devbroker's
+// mock cluster on a port the system picks, with the topics the test names, so
+// that Kafka clients can be tested against the real protocol without a broker
+// process. Faults are injected through librdkafka's mock API on cluster().
+// End-to-end tests run the devbroker binary instead (tests/harness.h).
 //
 // Usage:
-//   DevBrokerOptions options;  // 3 brokers, localhost:9092, kitchen topics
-//   options.port = 0;          // let the system pick a free port
-//   auto broker = DevBroker::Start(options);
-//   std::cout << (*broker)->bootstrap_servers();  // "localhost:41234"
+//   auto broker = StartDevBroker({{"pizza-order", 6}});
+//   ClientConfig config{(*broker)->bootstrap_servers(), {}};
+//   rd_kafka_mock_broker_set_down((*broker)->cluster(), 1);
 
 #ifndef KITCHEN_DEPLOY_DEVBROKER_DEV_BROKER_H_
 #define KITCHEN_DEPLOY_DEVBROKER_DEV_BROKER_H_
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
 #include <memory>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "deploy/devbroker/tcp_forwarder.h"
-#include "kafka/handle.h"
+#include "deploy/devbroker/mock_cluster.h"
 
 namespace kitchen::devbroker {
 
-struct TopicSpec {
-  std::string name;
-  int partitions = 1;
-};
-
-struct DevBrokerOptions {
-  int broker_count = 3;
-  int port = 9092;  // 0: pick a free port.
-  std::vector<TopicSpec> topics = {{"pizza-order", 6}, {"pizza-order.dlq", 6}};
-};
-
-class DevBroker {
- public:
-  static absl::StatusOr<std::unique_ptr<DevBroker>> Start(
-      const DevBrokerOptions& options);
-
-  DevBroker(const DevBroker&) = delete;
-  DevBroker& operator=(const DevBroker&) = delete;
-  // Stops the forwarder, then the cluster; everything it held is gone.
-  ~DevBroker();
-
-  // What clients bootstrap from: "localhost:PORT".
-  std::string bootstrap_servers() const;
-  int port() const { return forwarder_->port(); }
-  // The mock brokers' own addresses, as metadata names them.
-  std::string broker_addresses() const;
-  // For fault injection (rd_kafka_mock_broker_set_down and friends).
-  rd_kafka_mock_cluster_t* cluster() { return cluster_.get(); }
-
- private:
-  struct ClusterDeleter {
-    void operator()(rd_kafka_mock_cluster_t* cluster) const {
-      rd_kafka_mock_cluster_destroy(cluster);
-    }
-  };
-
-  DevBroker() = default;
-
-  // The mock cluster lives inside a librdkafka handle: declared first,
-  // destroyed last.
-  kafka::HandlePtr host_handle_;
-  std::unique_ptr<rd_kafka_mock_cluster_t, ClusterDeleter> cluster_;
-  std::unique_ptr<TcpForwarder> forwarder_;
-};
+// Three brokers on a free localhost port, holding `topics` (by default the
+// kitchen's own, as the devbroker binary creates them).
+absl::StatusOr<std::unique_ptr<MockCluster>> StartDevBroker(
+    std::vector<TopicSpec> topics = MockClusterOptions().topics);
 
 }  // namespace kitchen::devbroker
 

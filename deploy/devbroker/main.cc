@@ -2,7 +2,7 @@
 //
 // devbroker: a Kafka cluster in one process, in memory, for development and
 // tests. Flags, signals and the control channel's input here; the broker is
-// dev_broker.h, the commands control.h.
+// mock_cluster.h, the commands control.h.
 
 #include <unistd.h>
 
@@ -20,7 +20,7 @@
 #include "cli/stop_signal.h"
 #include "cli/usage.h"
 #include "deploy/devbroker/control.h"
-#include "deploy/devbroker/dev_broker.h"
+#include "deploy/devbroker/mock_cluster.h"
 #include "logging/log.h"
 
 ABSL_FLAG(
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     return kitchen::cli::kExitUsage;
   }
 
-  kitchen::devbroker::DevBrokerOptions options;
+  kitchen::devbroker::MockClusterOptions options;
   options.port = absl::GetFlag(FLAGS_port);
   options.broker_count = absl::GetFlag(FLAGS_broker_count);
   int partitions = absl::GetFlag(FLAGS_partitions);
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   }
   for (auto& topic : options.topics) topic.partitions = partitions;
 
-  auto broker = kitchen::devbroker::DevBroker::Start(options);
+  auto broker = kitchen::devbroker::MockCluster::Start(options);
   if (!broker.ok()) {
     kitchen::logging::Error("cannot start: %s", broker.status().message());
     return kitchen::cli::kExitKafka;

@@ -1,0 +1,120 @@
+// File: service/consumer_service.cc
+
+#include "service/consumer_service.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "cli/effective_config.h"
+#include "cli/health_file.h"
+#include "kafka/consumer.h"
+#include "logging/log.h"
+#include "orders/dead_letter.h"
+#include "orders/order_record.h"
+
+ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
+          "Topic to take orders from. Environment: TOPIC.");
+ABSL_FLAG(
+    std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
+    "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
+ABSL_FLAG(std::string, health_file, "",
+          "A file rewritten every second while the service runs: `ready` once "
+          "it has partitions, else `starting` (for container probes). "
+          "Environment: HEALTH_FILE.");
+
+namespace kitchen::service {
+
+absl::StatusOr<cli::ParsedCommandLine> ParseCommandLine(
+    int argc, char** argv, absl::string_view usage,
+    std::vector<std::string> own_flags) {
+  own_flags.insert(own_flags.end(),
+                   {"topic", "dead_letter_topic", "health_file"});
+  return cli::ParseCommandLine(argc, argv, usage, own_flags);
+}
+
+int UsageError(absl::string_view message) {
+  logging::Error("%s", message);
+  return cli::kExitUsage;
+}
+
+absl::Status CheckGroupAndTopics(absl::string_view group,
+                                 absl::string_view topic,
+                                 absl::string_view dead_letter_topic) {
+  if (group.empty()) {
+    return absl::InvalidArgumentError("--group must not be empty");
+  }
+  return orders::ValidateTopics(topic, dead_letter_topic);
+}
+
+int Run(ServiceOptions options,
+        const kafka::Properties& command_line_properties,
+        absl::Notification& stop, const HandlerFactory& make_handler) {
+  const std::string topic = absl::GetFlag(FLAGS_topic);
+  const std::string dead_letter_topic = absl::GetFlag(FLAGS_dead_letter_topic);
+  options.loop.health_file = absl::GetFlag(FLAGS_health_file);
+  if (absl::Status valid =
+          CheckGroupAndTopics(options.group, topic, dead_letter_topic);
+      !valid.ok()) {
+    return UsageError(valid.message());
+  }
+  absl::StatusOr<kafka::ClientConfig> kafka =
+      cli::KafkaClientConfig(command_line_properties);
+  if (!kafka.ok()) return UsageError(kafka.status().message());
+  if (absl::Status eager = kafka::CheckAssignmentStrategy(*kafka);
+      !eager.ok()) {
+    return UsageError(eager.message());
+  }
+  if (absl::GetFlag(FLAGS_print_kafka_config)) {
+    // Without asking the brokers, so with the fetch wait for Kafka; on the dev
+    // broker the running service takes 2 ms (kafka::ConsumerDefaultsFor).
+    absl::Status printed = cli::PrintEffectiveKafkaConfig(
+        *kafka, kafka::ConsumerDefaults(options.group), stdout);
+    return printed.ok() ? cli::kExitOk : UsageError(printed.message());
+  }
+  if (absl::Status prepared =
+          cli::HealthFile::Prepare(options.loop.health_file);
+      !prepared.ok()) {
+    return UsageError(prepared.message());
+  }
+  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
+      *kafka, kafka::ConsumerDefaultsFor(*kafka, options.group));
+  if (!conf.ok()) return UsageError(conf.status().message());
+
+  absl::StatusOr<std::unique_ptr<Handler>> handler = make_handler();
+  if (!handler.ok()) {
+    logging::Error("%s", handler.status().message());
+    return options.handler_failure_exit;
+  }
+  auto dead_letters =
+      orders::DeadLetterQueue::Create(*kafka, dead_letter_topic, options.group);
+  if (!dead_letters.ok()) return UsageError(dead_letters.status().message());
+  Loop loop(options.loop, **handler, **dead_letters);
+  auto consumer = kafka::Consumer::Create(*std::move(conf), {topic}, &loop);
+  if (!consumer.ok()) {
+    logging::Error("%s", consumer.status().message());
+    return cli::kExitKafka;
+  }
+  logging::Info(
+      "%s started in group %s on %s%s, brokers %s", options.name, options.group,
+      topic,
+      options.detail.empty() ? "" : absl::StrCat(" (", options.detail, ")"),
+      kafka->bootstrap_servers);
+
+  absl::Status result = loop.Run(**consumer, stop);
+  // Whatever stopped the loop, leaving is safe: the offsets kept only ever
+  // cover what the handler finished (and flushed).
+  absl::Status closed = (*consumer)->Close();
+  logging::Info("%s stopped: %s, %d dead-lettered%s", options.name,
+                (*handler)->Summary(), (*dead_letters)->parked(),
+                closed.ok() ? "" : absl::StrCat("; ", closed.message()));
+  if (!result.ok()) {
+    logging::Error("%s", result.message());
+    return loop.handler_failed() ? options.handler_failure_exit
+                                 : cli::kExitKafka;
+  }
+  return cli::kExitOk;
+}
+
+}  // namespace kitchen::service

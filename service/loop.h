@@ -1,0 +1,115 @@
+// File: service/loop.h
+//
+// The poll loop of every consumer service, around a Handler
+// (service/handler.h): poll → decode → dead-letter → handler → progress.
+//  - A record that is not an order (bytes that do not parse, no pizza, table
+//    <= 0) is parked on the dead-letter topic, patiently, and only then marked
+//    done; what was handled before it is flushed and kept first, so a kept
+//    offset never passes an order that is not durable.
+//  - Orders go to the handler in batches: a batch ends when nothing more is
+//    waiting, at `batch_max_records` (1: every order its own batch), or
+//    `batch_max_delay` after it began; then the handler flushes and the
+//    batch's progress is kept the handler's way (Progress).
+//  - It is the consumer's RebalanceListener: under kOwnPositions each assigned
+//    partition starts where the handler says; before partitions are revoked
+//    the open batch is flushed and kept.
+//  - The health file (cli/health_file.h) is beaten on every turn; the lag per
+//    partition is logged at assignment ("lag at assignment: ", from the group's
+//    committed offsets: the backlog), every `lag_interval` ("lag: ") and at
+//    shutdown ("lag at shutdown: ") when `log_lag` is set.
+// An error (the consumer failed, or the handler did) stops it at once, with
+// nothing kept past what was flushed.
+//
+// Usage:
+//   Loop loop(options, handler, *dead_letters);
+//   auto consumer = kafka::Consumer::Create(*std::move(conf), {topic}, &loop);
+//   absl::Status result = loop.Run(**consumer, stop);
+//   (*consumer)->Close();  // Before the loop goes: a revocation calls it.
+
+#ifndef KITCHEN_SERVICE_LOOP_H_
+#define KITCHEN_SERVICE_LOOP_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "cli/health_file.h"
+#include "kafka/consumer.h"
+#include "kafka/message.h"
+#include "orders/dead_letter.h"
+#include "proto/order.pb.h"
+#include "service/handler.h"
+
+namespace kitchen::service {
+
+struct LoopOptions {
+  std::string health_file;  // See cli/health_file.h; empty: none.
+  bool log_lag = false;
+  absl::Duration lag_interval = absl::Seconds(30);  // Zero: not periodically.
+  int batch_max_records = 1;
+  absl::Duration batch_max_delay = absl::ZeroDuration();
+};
+
+class Loop : public kafka::RebalanceListener {
+ public:
+  // `handler` and `dead_letters` must outlive the loop.
+  Loop(LoopOptions options, Handler& handler,
+       orders::DeadLetterQueue& dead_letters);
+
+  // Polls `consumer` until `stop` is notified (or an error), then flushes and
+  // keeps what was handled and returns. `consumer` must stay alive for as long
+  // as it may call the loop back: until it is closed.
+  absl::Status Run(kafka::Consumer& consumer, absl::Notification& stop);
+
+  // Whether Run() stopped because the handler failed (else Kafka did).
+  bool handler_failed() const { return handler_failed_; }
+
+  void OnAssign(std::vector<kafka::TopicPartition>& partitions) override;
+  void OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
+                bool lost) override;
+
+ private:
+  using PartitionKey = std::pair<std::string, int32_t>;
+
+  // One record: skipped, dead-lettered or handled. False when the loop must
+  // stop (stopping, or an error).
+  bool Take(const kafka::Message& message, absl::Notification& stop);
+  // The record at `offset` is done: its progress is kept at the batch's end.
+  void MarkDone(const PartitionKey& key, int64_t offset);
+  // Ends the batch: the handler flushes, then the progress of what it made
+  // durable is kept. False on an error (then recorded in failure_).
+  bool CloseBatch();
+  void Fail(absl::Status status, bool by_handler);
+  void LogLag(const char* what, kafka::LagFrom from);
+  void LogLagIfDue();
+
+  const LoopOptions options_;
+  Handler& handler_;
+  const Progress progress_;
+  orders::DeadLetterQueue& dead_letters_;
+  kafka::Consumer* consumer_ = nullptr;
+  cli::HealthFile health_;
+  absl::Time next_lag_log_ = absl::Now();
+  bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
+
+  kitchen::v1::Order order_;  // The order being read; reused.
+  int batch_records_ = 0;     // Handled since the last flush.
+  absl::Time batch_started_;
+  // Offsets to keep at the batch's end: one past the last record done.
+  absl::flat_hash_map<PartitionKey, int64_t> done_;
+  // kOwnPositions: the next offset to accept per assigned partition (a record
+  // below it is a replay): the handler's, plus what was done since.
+  absl::flat_hash_map<PartitionKey, int64_t> next_;
+  // An error, possibly met inside a rebalance callback, reported by Run().
+  absl::Status failure_;
+  bool handler_failed_ = false;
+};
+
+}  // namespace kitchen::service
+
+#endif  // KITCHEN_SERVICE_LOOP_H_
