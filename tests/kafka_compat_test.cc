@@ -169,14 +169,6 @@ struct ErrorDeleter {
 };
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
 
-struct PartitionsDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const {
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-};
-using PartitionsPtr =
-    std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionsDeleter>;
-
 std::string ErrorText(const ErrorPtr& error) {
   return error == nullptr ? "" : rd_kafka_error_string(error.get());
 }
@@ -214,7 +206,7 @@ class KafkaCompatTest : public ::testing::Test {
   // (offset -1 if none within 60 s), committing it when `commit`.
   Consumed SubscribeAndConsumeOne(Client& consumer, const std::string& topic,
                                   bool commit) {
-    PartitionsPtr topics(rd_kafka_topic_partition_list_new(1));
+    kafka::PartitionListPtr topics(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(),
                                       RD_KAFKA_PARTITION_UA);
     EXPECT_EQ(rd_kafka_subscribe(consumer.get(), topics.get()),
@@ -247,7 +239,7 @@ class KafkaCompatTest : public ::testing::Test {
                      {"group.id", absl::StrCat("reader-", topic, isolation)},
                      {"isolation.level", isolation},
                      {"enable.partition.eof", "true"}});
-    PartitionsPtr partitions(rd_kafka_topic_partition_list_new(1));
+    kafka::PartitionListPtr partitions(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(partitions.get(), topic.c_str(), 0)
         ->offset = RD_KAFKA_OFFSET_BEGINNING;
     EXPECT_EQ(rd_kafka_assign(consumer.get(), partitions.get()),
@@ -312,7 +304,7 @@ TEST_F(KafkaCompatTest, AConsumerGroupIsJoinedAndItsOffsetsCommitted) {
                    {"enable.auto.commit", "false"}});
   ASSERT_EQ(SubscribeAndConsumeOne(consumer, topic, /*commit=*/true).value,
             "one");
-  PartitionsPtr committed(rd_kafka_topic_partition_list_new(1));
+  kafka::PartitionListPtr committed(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(committed.get(), topic.c_str(), 0);
   ASSERT_EQ(rd_kafka_committed(consumer.get(), committed.get(), 20000),
             RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -380,7 +372,7 @@ TEST_F(KafkaCompatTest, TransactionsCommitWithTheirOffsetsAndAbortsAreHidden) {
   error.reset(rd_kafka_begin_transaction(producer.get()));
   ASSERT_EQ(error, nullptr) << ErrorText(error);
   producer.Produce(output, 0, "ready");
-  PartitionsPtr offsets(rd_kafka_topic_partition_list_new(1));
+  kafka::PartitionListPtr offsets(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(offsets.get(), input.c_str(), 0)->offset =
       consumed_offset + 1;
   std::unique_ptr<rd_kafka_consumer_group_metadata_t,
@@ -401,7 +393,7 @@ TEST_F(KafkaCompatTest, TransactionsCommitWithTheirOffsetsAndAbortsAreHidden) {
   error.reset(rd_kafka_abort_transaction(producer.get(), 30000));
   ASSERT_EQ(error, nullptr) << ErrorText(error);
 
-  PartitionsPtr committed(rd_kafka_topic_partition_list_new(1));
+  kafka::PartitionListPtr committed(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(committed.get(), input.c_str(), 0);
   ASSERT_EQ(rd_kafka_committed(consumer.get(), committed.get(), 20000),
             RD_KAFKA_RESP_ERR_NO_ERROR);
