@@ -375,27 +375,20 @@ void BrokerTest::PlaceOrders(int count) {
   ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
 }
 
-void BrokerTest::PauseBroker() {
-  paused_ = true;
-  if (broker_ == BrokerKind::kDev) {
-    dev_broker_->process().Signal(SIGSTOP);
-    return;
-  }
-  for (int node = 1; node <= kafka_->nodes(); ++node) {
-    absl::Status paused = kafka_->Control({"pause", absl::StrCat(node)});
-    EXPECT_TRUE(paused.ok()) << paused;
-  }
-}
+void BrokerTest::PauseBroker() { SignalBroker(/*pause=*/true); }
 
-void BrokerTest::ResumeBroker() {
-  paused_ = false;
+void BrokerTest::ResumeBroker() { SignalBroker(/*pause=*/false); }
+
+void BrokerTest::SignalBroker(bool pause) {
+  paused_ = pause;
   if (broker_ == BrokerKind::kDev) {
-    dev_broker_->process().Signal(SIGCONT);
+    dev_broker_->process().Signal(pause ? SIGSTOP : SIGCONT);
     return;
   }
   for (int node = 1; node <= kafka_->nodes(); ++node) {
-    absl::Status resumed = kafka_->Control({"resume", absl::StrCat(node)});
-    EXPECT_TRUE(resumed.ok()) << resumed;
+    absl::Status done =
+        kafka_->Control({pause ? "pause" : "resume", absl::StrCat(node)});
+    EXPECT_TRUE(done.ok()) << done;
   }
 }
 

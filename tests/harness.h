@@ -148,6 +148,9 @@ class BrokerTest : public ::testing::Test {
   void TakeBrokerDown();
 
  private:
+  // SIGSTOP (pause) or SIGCONT every broker: the devbroker, or each node.
+  void SignalBroker(bool pause);
+
   BrokerKind broker_ = BrokerKind::kDev;
   std::unique_ptr<DevBrokerProcess> dev_broker_;  // dev only.
   KafkaCluster* kafka_ = nullptr;                 // kafka only: shared.

@@ -139,6 +139,8 @@ def cmdline(pid):
 
 
 def java_command(main_class, args, heap, tool=False):
+    """The java command line for `main_class` with `args`; main_class None: the
+    caller appends an argument file (@FILE) that names the class and its arguments."""
     if tool:
         # Short-lived tools: start fast, as Kafka's scripts give tools 256 MiB.
         flags = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
@@ -146,20 +148,10 @@ def java_command(main_class, args, heap, tool=False):
         # What kafka-server-start.sh runs, with the heap given.
         flags = [f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
                  "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent"]
-    return [JAVA, *flags, "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={TOOLS_LOG4J_CONFIG if tool else LOG4J_CONFIG}",
-            "-cp", os.path.join(libs_dir(), "*"), main_class, *args]
-
-
-def run_tool(main_class, args, timeout=60):
-    """Runs one of Kafka's own tools to its end: (exit status, output)."""
-    try:
-        done = subprocess.run(java_command(main_class, args, None, tool=True),
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return 124, f"{main_class} did not finish in {timeout} s"
-    return done.returncode, done.stdout + done.stderr
+    command = [JAVA, *flags, "-Djava.awt.headless=true",
+               f"-Dlog4j2.configurationFile={TOOLS_LOG4J_CONFIG if tool else LOG4J_CONFIG}",
+               "-cp", os.path.join(libs_dir(), "*")]
+    return command + ([main_class, *args] if main_class else [])
 
 
 def last_lines(path, count=20):
@@ -487,7 +479,7 @@ class Supervisor:
                     "--alter --entity-type users --entity-name kitchen --add-config "
                     f"SCRAM-SHA-512=[iterations=8192,password={password}]\n")
         try:
-            command = java_command("", [], None, tool=True)[:-1] + [f"@{arguments}"]
+            command = java_command(None, [], None, tool=True) + [f"@{arguments}"]
             done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, timeout=120)
         finally:
