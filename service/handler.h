@@ -93,6 +93,17 @@ class Handler {
   // the loop as Handle()'s does.
   virtual absl::Status Flush() { return absl::OkStatus(); }
 
+  // A record that is not an order was parked on the dead-letter topic (its
+  // copy acknowledged), at `at`. kOwnPositions: a handler whose store must
+  // remember every position it took (or the record is parked again whenever
+  // the partition is next assigned) records it here, durably before
+  // returning. An error stops the loop as Handle()'s does, with the record
+  // not marked done.
+  virtual absl::Status OnDeadLettered(const Position& at,
+                                      const absl::Status& reason) {
+    return absl::OkStatus();
+  }
+
   // kOwnPositions: the offset an assigned partition starts at, one past the
   // last the handler's store holds; nullopt when it holds none (the partition
   // then starts at the earliest record the topic still has).

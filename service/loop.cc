@@ -76,6 +76,12 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     if (!dead_letters_.SendPatiently(message, decoded, stop).ok()) {
       return false;  // Stopping: not marked done, so it comes again.
     }
+    if (absl::Status noted = handler_.OnDeadLettered(
+            {key.first, key.second, offset}, decoded);
+        !noted.ok()) {
+      Fail(std::move(noted), /*by_handler=*/true);
+      return false;
+    }
     MarkDone(key, offset);
     return CloseBatch();
   }
