@@ -61,6 +61,11 @@ absl::StatusOr<int32_t> Number(absl::string_view text, absl::string_view what) {
   return number;
 }
 
+// The most requests one `errors` command may fail: the mock holds the count as
+// that many error codes, so a mistyped count (errors Produce 2000000000 ...)
+// would take gigabytes. The chaos run asks for at most 5.
+constexpr int32_t kMostInjectedErrors = 10000;
+
 absl::StatusOr<int32_t> BrokerId(absl::string_view text, int broker_count) {
   absl::StatusOr<int32_t> id = Number(text, "broker id");
   if (!id.ok()) return id;
@@ -139,6 +144,11 @@ absl::StatusOr<std::string> RunControlCommand(rd_kafka_mock_cluster_t* cluster,
     if (!api.ok()) return api.status();
     absl::StatusOr<int32_t> count = Number(words[2], "count");
     if (!count.ok()) return count.status();
+    if (*count > kMostInjectedErrors) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("count ", *count, " is more than ", kMostInjectedErrors,
+                       " requests at once"));
+    }
     absl::StatusOr<rd_kafka_resp_err_t> error = ErrorNamed(words[3]);
     if (!error.ok()) return error.status();
     std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(*count),

@@ -11,6 +11,7 @@
 //   coordinator group GROUP ID      move a consumer group's coordinator
 //   errors API COUNT ERROR          fail the next COUNT requests of API, e.g.
 //                                   errors Produce 3 NOT_LEADER_FOR_PARTITION
+//                                   (COUNT at most 10000)
 //   rtt ID MILLISECONDS             add latency to a broker's answers
 //   help                            list the commands
 //

@@ -61,5 +61,17 @@ TEST_F(ControlTest, NamesWhatIsWrong) {
             std::string::npos);
 }
 
+// A count is held in memory as that many error codes: a typo or a hostile
+// line (errors Produce 2000000000 ...) must not take gigabytes.
+TEST_F(ControlTest, BoundsTheCountOfInjectedErrors) {
+  EXPECT_EQ(Run("errors Produce 10000 REQUEST_TIMED_OUT").value_or(""),
+            "next 10000 Produce requests fail with REQUEST_TIMED_OUT");
+  EXPECT_EQ(Run("errors Produce 10001 REQUEST_TIMED_OUT").status().message(),
+            "count 10001 is more than 10000 requests at once");
+  EXPECT_EQ(
+      Run("errors Produce 99999999999 REQUEST_TIMED_OUT").status().message(),
+      "count \"99999999999\" is not a number");
+}
+
 }  // namespace
 }  // namespace kitchen::devbroker

@@ -49,7 +49,7 @@ Faults, one command per line on standard input (answered `ok ...` or `error ...`
   broker down ID | broker up ID        take a broker off the network and back
   leader TOPIC PARTITION ID            move a partition's leader
   coordinator group GROUP ID           move a consumer group's coordinator
-  errors API COUNT ERROR               fail the next COUNT requests of API
+  errors API COUNT ERROR               fail the next COUNT (at most 10000) requests of API
                                        (e.g. errors Produce 3 NOT_LEADER_FOR_PARTITION)
   rtt ID MILLISECONDS                  add latency to a broker's answers
 )";
