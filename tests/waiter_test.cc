@@ -102,6 +102,39 @@ TEST_F(WaiterTest, StrictFileWithABadLineSendsNothing) {
   EXPECT_EQ(Orders(), 0);
 }
 
+// A pipe cannot be checked whole before sending: --strict stops at its first
+// bad line, and the orders before it were placed, so the run did something.
+TEST_F(WaiterTest, StrictPipeStopsAtABadLineAfterPlacingTheOrdersBeforeIt) {
+  std::vector<std::string> command = {
+      "/bin/sh", "-c",
+      "printf 'margherita 3\\nromana 4\\ndiavola x\\nmarinara 5\\n' | "
+      "\"$0\" \"$@\""};
+  for (std::string& arg : ServiceCommand("waiter", {"--strict"})) {
+    command.push_back(std::move(arg));
+  }
+  RunResult waiter = RunToEnd(command, absl::Seconds(60));
+  EXPECT_EQ(waiter.exit_status, 3) << waiter.err;
+  EXPECT_TRUE(absl::StrContains(waiter.err, "stdin:3: table \"x\" is not a "
+                                            "number (--strict: stopping)"))
+      << waiter.err;
+  EXPECT_TRUE(absl::StrContains(waiter.err, "2 sent, 2 acknowledged"))
+      << waiter.err;
+  EXPECT_EQ(LinesWith(waiter.out, "-> ").size(), 2u) << waiter.out;
+  EXPECT_EQ(Orders(), 2);
+}
+
+// Nothing placed before the bad line: nothing was done, as for a file.
+TEST_F(WaiterTest, StrictPipeWithABadFirstLineSendsNothing) {
+  std::vector<std::string> command = {
+      "/bin/sh", "-c", "printf 'diavola x\\nmarinara 5\\n' | \"$0\" \"$@\""};
+  for (std::string& arg : ServiceCommand("waiter", {"--strict"})) {
+    command.push_back(std::move(arg));
+  }
+  RunResult waiter = RunToEnd(command, absl::Seconds(60));
+  EXPECT_EQ(waiter.exit_status, 1) << waiter.err;
+  EXPECT_EQ(Orders(), 0);
+}
+
 TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
   RunResult waiter = RunWaiter({}, "calzone 8\nromana 8\n");
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;

@@ -74,7 +74,8 @@ Usage:
 
 Exit status: 0 every order acknowledged; 1 bad flag, argument or input (nothing
 sent); 2 an order was not acknowledged (broker unreachable, delivery failed);
-3 some input lines were skipped (every order placed was acknowledged).
+3 some input lines were not placed: skipped, or with --strict on a stream the bad
+line and the rest (every order placed was acknowledged).
 Kafka: --brokers (KAFKA_BOOTSTRAP_SERVERS), --kafka_config_file, -X name=value.
 )";
 
@@ -118,7 +119,10 @@ int ExitStatus(const absl::StatusOr<Tally>& placed) {
                ? kitchen::cli::kExitKafka
                : kitchen::cli::kExitUsage;
   }
-  if (absl::GetFlag(FLAGS_strict) && placed->skipped > 0) {
+  // --strict stopped at a bad line. On a stream (a pipe, a terminal) the
+  // orders before it were placed: then the run did something, and says so as
+  // any run with lines not placed does (3, or 2 if an order failed).
+  if (absl::GetFlag(FLAGS_strict) && placed->skipped > 0 && placed->sent == 0) {
     return kitchen::cli::kExitUsage;
   }
   if (placed->failed > 0) return kitchen::cli::kExitKafka;
