@@ -135,6 +135,26 @@ TEST_F(WaiterTest, StrictPipeWithABadFirstLineSendsNothing) {
   EXPECT_EQ(Orders(), 0);
 }
 
+// `waiter < /dev/zero`: one endless line. Refused at the line reader's limit,
+// quickly and with a clear error, within a 1 GiB address space (the waiter
+// needs about a third of that; before the limit it grew until memory ran out).
+TEST_F(WaiterTest, AnEndlessLineIsRefusedQuicklyInBoundedMemory) {
+  std::vector<std::string> command = {
+      "/bin/sh", "-c", "ulimit -v 1048576 && exec \"$0\" \"$@\" </dev/zero"};
+  for (std::string& arg : ServiceCommand("waiter", {})) {
+    command.push_back(std::move(arg));
+  }
+  absl::Time start = absl::Now();
+  RunResult waiter = RunToEnd(command, absl::Seconds(60));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_EQ(waiter.exit_status, 1) << waiter.err;
+  EXPECT_TRUE(absl::StrContains(
+      waiter.err,
+      "stdin: line 1 is longer than 65536 bytes; input not read further"))
+      << waiter.err;
+  EXPECT_EQ(Orders(), 0);
+}
+
 TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
   RunResult waiter = RunWaiter({}, "calzone 8\nromana 8\n");
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;

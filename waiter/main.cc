@@ -119,14 +119,15 @@ int ExitStatus(const absl::StatusOr<Tally>& placed) {
                ? kitchen::cli::kExitKafka
                : kitchen::cli::kExitUsage;
   }
-  // --strict stopped at a bad line. On a stream (a pipe, a terminal) the
-  // orders before it were placed: then the run did something, and says so as
-  // any run with lines not placed does (3, or 2 if an order failed).
-  if (absl::GetFlag(FLAGS_strict) && placed->skipped > 0 && placed->sent == 0) {
-    return kitchen::cli::kExitUsage;
-  }
+  // The input stopped early: --strict at a bad line, or a line too long or
+  // unreadable. The orders before it were placed (a stream is not checked
+  // ahead): then the run did something, and says so as any run with lines
+  // not placed does (3, or 2 if an order failed).
+  const bool stopped_early = placed->input_unread ||
+                             (absl::GetFlag(FLAGS_strict) && placed->skipped > 0);
+  if (stopped_early && placed->sent == 0) return kitchen::cli::kExitUsage;
   if (placed->failed > 0) return kitchen::cli::kExitKafka;
-  if (placed->skipped > 0) return kExitSkipped;
+  if (placed->skipped > 0 || placed->input_unread) return kExitSkipped;
   return kitchen::cli::kExitOk;
 }
 

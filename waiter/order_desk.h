@@ -34,6 +34,8 @@ struct Tally {
   int64_t acknowledged = 0;
   int64_t failed = 0;
   int64_t skipped = 0;                // Input lines that were not orders.
+  // The input ended before its end: unreadable, or a line too long.
+  bool input_unread = false;
   std::vector<int64_t> latencies_us;  // Of acknowledged orders.
   absl::Time started = absl::Now();
   absl::Time finished;
@@ -55,6 +57,7 @@ class OrderDesk {
 
   absl::Status Place(absl::string_view pizza, int32_t table);
   void Skip() { ++tally_.skipped; }
+  void InputUnread() { tally_.input_unread = true; }
   // Makes room for the tally of `orders` orders up front (load mode): growing
   // it by reallocation while orders stream in costs more than the orders.
   void Expect(int64_t orders);

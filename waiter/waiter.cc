@@ -109,12 +109,10 @@ absl::Status Waiter::OpenInput() {
 
 absl::StatusOr<Tally> Waiter::Run(const kafka::ClientConfig& kafka,
                                   absl::Notification& stop) {
-  absl::optional<std::vector<std::string>> file_lines;
   if (mode_ == Mode::kLines) {
-    absl::StatusOr<absl::optional<std::vector<std::string>>> read =
-        ReadOrderFile(stop);
-    if (!read.ok()) return read.status();
-    file_lines = *std::move(read);
+    if (absl::Status checked = CheckOrderFile(stop); !checked.ok()) {
+      return checked;
+    }
   }
   // Load mode reports only its summary: a line per order would be the load.
   absl::StatusOr<std::unique_ptr<OrderDesk>> desk =
@@ -134,7 +132,7 @@ absl::StatusOr<Tally> Waiter::Run(const kafka::ClientConfig& kafka,
       PlaceLoad(**desk, stop);
       break;
     case Mode::kLines:
-      PlaceLines(**desk, file_lines, stop);
+      PlaceLines(**desk, stop);
       break;
   }
   return (*desk)->tally();
@@ -165,31 +163,32 @@ void Waiter::PlaceLoad(OrderDesk& desk, absl::Notification& stop) {
   std::fflush(options_.out);
 }
 
-absl::StatusOr<absl::optional<std::vector<std::string>>> Waiter::ReadOrderFile(
-    absl::Notification& stop) {
+absl::Status Waiter::CheckOrderFile(absl::Notification& stop) {
   struct stat info {};
-  if (::fstat(input_, &info) != 0 || !S_ISREG(info.st_mode)) {
-    return absl::optional<std::vector<std::string>>();
+  if (!options_.strict || ::fstat(input_, &info) != 0 ||
+      !S_ISREG(info.st_mode)) {
+    return absl::OkStatus();
   }
   cli::LineReader reader(input_);
-  std::vector<std::string> lines;
+  size_t line_number = 0;
   while (absl::optional<std::string> line = reader.Next(stop)) {
-    lines.push_back(*std::move(line));
-  }
-  if (!reader.status().ok()) {
-    return absl::InvalidArgumentError(reader.status().message());
-  }
-  if (options_.strict) {
-    for (size_t i = 0; i < lines.size(); ++i) {
-      auto order = ParseOrderLine(lines[i], options_.menu, options_.tables);
-      if (!order.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(source_, ":", i + 1, ": ", order.status().message(),
-                         " (--strict: nothing sent)"));
-      }
+    ++line_number;
+    auto order = ParseOrderLine(*line, options_.menu, options_.tables);
+    if (!order.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_, ":", line_number, ": ",
+                       order.status().message(), " (--strict: nothing sent)"));
     }
   }
-  return absl::make_optional(std::move(lines));
+  if (!reader.status().ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source_, ": ", reader.status().message(), " (--strict: nothing sent)"));
+  }
+  if (::lseek(input_, 0, SEEK_SET) != 0) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("cannot read ", source_, " again"));
+  }
+  return absl::OkStatus();
 }
 
 namespace {
@@ -217,9 +216,7 @@ LineOutcome PlaceLine(OrderDesk& desk, const WaiterOptions& options,
 
 }  // namespace
 
-void Waiter::PlaceLines(
-    OrderDesk& desk, const absl::optional<std::vector<std::string>>& file_lines,
-    absl::Notification& stop) {
+void Waiter::PlaceLines(OrderDesk& desk, absl::Notification& stop) {
   const bool interactive = ::isatty(input_);
   cli::LineReader reader(input_);
   size_t line_number = 0;
@@ -227,12 +224,6 @@ void Waiter::PlaceLines(
     if (interactive) {
       std::fputs("order (PIZZA TABLE; Ctrl-D to finish)> ", options_.prompt);
       std::fflush(options_.prompt);
-    }
-    if (file_lines.has_value()) {
-      if (line_number >= file_lines->size() || stop.HasBeenNotified()) {
-        return absl::nullopt;
-      }
-      return (*file_lines)[line_number];
     }
     // Acknowledgements are printed while the input is quiet, not at its next
     // line.
@@ -250,7 +241,11 @@ void Waiter::PlaceLines(
     }
   }
   if (interactive) std::fputs("\n", options_.prompt);
-  if (!reader.status().ok()) logging::Error("%s", reader.status().message());
+  if (!reader.status().ok()) {
+    // The orders placed so far are still waited for and reported below.
+    logging::Error("%s: %s", source_, reader.status().message());
+    desk.InputUnread();
+  }
   desk.Finish(answer_timeout());
   logging::Info("%s", FormatSummary(desk.tally()));
 }

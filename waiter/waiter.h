@@ -4,8 +4,9 @@
 // first (Waiter::Create: nothing connects, nothing is sent), then placed
 // (Waiter::Run) in one of four ways:
 //   - one order, from --pizza/--table or `waiter PIZZA TABLE`;
-//   - an order file (--file), checked whole first, so that --strict sends
-//     nothing from a file with a bad line;
+//   - an order file (--file), read line by line as it is placed; with
+//     --strict checked whole first (one pass, one line held at a time), so
+//     that nothing is sent from a file with a bad line;
 //   - standard input line by line, with a prompt when it is a terminal (a
 //     person waits for each answer before typing the next order);
 //   - load mode (--count, --rate, --seed): random orders, then a summary.
@@ -101,15 +102,15 @@ class Waiter {
   absl::Status OpenInput();
   absl::Status PlaceOneOrder(OrderDesk& desk);
   void PlaceLoad(OrderDesk& desk, absl::Notification& stop);
-  // `file_lines`: the lines of a regular file, read whole; nullopt to read a
-  // stream line by line.
-  void PlaceLines(OrderDesk& desk,
-                  const absl::optional<std::vector<std::string>>& file_lines,
-                  absl::Notification& stop);
-  // A regular order file's lines; nullopt for a stream (a pipe, a terminal).
-  // With --strict, a bad line is an error.
-  absl::StatusOr<absl::optional<std::vector<std::string>>> ReadOrderFile(
-      absl::Notification& stop);
+  // Reads the input line by line (a file, a pipe, a terminal), placing each
+  // order as it comes.
+  void PlaceLines(OrderDesk& desk, absl::Notification& stop);
+  // With --strict, a regular order file is checked whole before anything is
+  // sent, in one pass that holds one line at a time, and rewound for
+  // PlaceLines: a bad line (or one too long) is an error, nothing is sent.
+  // Nothing to do for a stream (a pipe, a terminal), which cannot be read
+  // twice, or without --strict.
+  absl::Status CheckOrderFile(absl::Notification& stop);
   absl::Duration answer_timeout() const {
     return options_.delivery_timeout + absl::Seconds(2);
   }

@@ -7,6 +7,7 @@
 #include "waiter/waiter.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -293,6 +295,96 @@ TEST_F(WaiterTest, AStrictOrderFileWithABadLineSendsNothing) {
                                            ":2: table \"x\" is not a number "
                                            "(--strict: nothing sent)"));
   EXPECT_EQ(out_.text(), "");
+  EXPECT_EQ(Records(), 0);
+}
+
+// Starts measuring the process's peak resident memory afresh: VmHWM becomes
+// what is resident now (Linux's clear_refs, "5").
+void ResetPeakResident() {
+  FILE* clear = std::fopen("/proc/self/clear_refs", "w");
+  ASSERT_NE(clear, nullptr);
+  std::fputs("5", clear);
+  std::fclose(clear);
+}
+
+// The process's peak resident memory so far (VmHWM), in KiB.
+int64_t PeakResidentKib() {
+  FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return -1;
+  char line[256];
+  int64_t kib = -1;
+  while (std::fgets(line, sizeof(line), status) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+  }
+  std::fclose(status);
+  return kib;
+}
+
+// An order file is read as it is placed, not loaded whole: 2 million comment
+// lines (4 MiB) cost no memory to speak of, with --strict (checked, then
+// placed) and without.
+TEST_F(WaiterTest, AnOrderFileIsStreamedNotLoaded) {
+  std::string text = "margherita 3\n";
+  for (int i = 0; i < 2000000; ++i) text += "#\n";
+  text += "romana 4\n";
+  const std::string path = WriteFile("long.txt", text);
+  text.clear();
+  text.shrink_to_fit();
+  for (bool strict : {false, true}) {
+    ResetPeakResident();
+    const int64_t peak_before = PeakResidentKib();
+    ASSERT_GT(peak_before, 0);
+    WaiterOptions options = Options();
+    options.file = path;
+    options.strict = strict;
+    absl::StatusOr<Tally> tally = Run(std::move(options));
+    ASSERT_TRUE(tally.ok()) << tally.status();
+    EXPECT_EQ(tally->acknowledged, 2) << "strict " << strict;
+    EXPECT_LT(PeakResidentKib() - peak_before, 16 * 1024)
+        << "KiB more at peak, strict " << strict;
+  }
+  EXPECT_EQ(Records(), 4);
+}
+
+// A line longer than the line reader's limit ends the input; the orders
+// before it are placed and acknowledged, and the tally says the input was not
+// read to its end.
+TEST_F(WaiterTest, ALineTooLongEndsTheInputAfterPlacingTheOrdersBeforeIt) {
+  int ends[2];
+  ASSERT_EQ(::pipe(ends), 0);
+  Fd read_end(ends[0]);
+  Fd write_end(ends[1]);
+  Write(write_end.get(), "calzone 8\n");
+  // The writer's write after the reader has gone fails with EPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
+  std::thread writer([fd = write_end.get()] {
+    std::string endless(1 << 20, 'x');
+    for (int i = 0; i < 64; ++i) {
+      if (::write(fd, endless.data(), endless.size()) <= 0) return;
+    }
+  });
+  absl::StatusOr<Tally> tally = Run(Options(read_end.get()));
+  read_end.reset();  // The writer's next write fails: it ends.
+  writer.join();
+  ASSERT_TRUE(tally.ok()) << tally.status();
+  EXPECT_EQ(tally->acknowledged, 1);
+  EXPECT_TRUE(tally->input_unread);
+  EXPECT_EQ(Records(), 1);
+}
+
+// The same in a file checked by --strict: nothing is sent.
+TEST_F(WaiterTest, AStrictOrderFileWithALineTooLongSendsNothing) {
+  WaiterOptions options = Options();
+  options.file = WriteFile(
+      "too_long.txt", absl::StrCat("margherita 3\n", std::string(70000, 'x')));
+  options.strict = true;
+  const std::string path = options.file;
+  absl::Status status = Run(std::move(options)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message(),
+            absl::StrCat(path,
+                         ": line 2 is longer than 65536 bytes; input not read "
+                         "further (--strict: nothing sent)"));
   EXPECT_EQ(Records(), 0);
 }
 

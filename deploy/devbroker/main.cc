@@ -129,6 +129,10 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
       }
+      if (!input.status().ok()) {
+        kitchen::logging::Warning("control: %s; no more commands are read",
+                                  input.status().message());
+      }
     });
   }
 
