@@ -155,6 +155,31 @@ TEST_F(WaiterTest, AnEndlessLineIsRefusedQuicklyInBoundedMemory) {
   EXPECT_EQ(Orders(), 0);
 }
 
+// `waiter --file f | head -1`: the reader of standard output leaves early.
+// 2000 acknowledgements are far more than the pipe and head take, so later
+// writes meet a pipe with no reader. The waiter stops printing, still delivers
+// every order and reports on standard error; the exit status says what became
+// of the orders.
+TEST_F(WaiterTest, AClosedStandardOutputStopsThePrintingNotTheOrders) {
+  std::string orders;
+  for (int i = 0; i < 2000; ++i) orders += "margherita 3\n";
+  std::string path = WriteFile("many.txt", orders);
+  std::vector<std::string> command = {
+      "/bin/bash", "-c",
+      "\"$@\" | head -n 1 >/dev/null; echo \"waiter exit ${PIPESTATUS[0]}\" >&2",
+      "bash"};
+  for (std::string& arg : ServiceCommand("waiter", {"--file=" + path})) {
+    command.push_back(std::move(arg));
+  }
+  RunResult run = RunToEnd(command, absl::Seconds(60));
+  EXPECT_TRUE(absl::StrContains(run.err, "waiter exit 0")) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "standard output"))
+      << "says it stopped printing: " << run.err;
+  EXPECT_TRUE(absl::StrContains(run.err, "2000 sent, 2000 acknowledged"))
+      << run.err;
+  EXPECT_EQ(Orders(), 2000);
+}
+
 TEST_F(WaiterTest, StandardInputIsReadLineByLine) {
   RunResult waiter = RunWaiter({}, "calzone 8\nromana 8\n");
   EXPECT_EQ(waiter.exit_status, 0) << waiter.err;

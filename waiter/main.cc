@@ -4,6 +4,7 @@
 // options, and a run's outcome to an exit status, here; the modes are
 // waiter.h, checking order_form.h, sending order_desk.h.
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -135,6 +136,11 @@ int ExitStatus(const absl::StatusOr<Tally>& placed) {
 
 int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("waiter");
+  // A reader of standard output that leaves (`waiter --file f | head -1`)
+  // must not kill the waiter with orders in flight: writes then fail with
+  // EPIPE, and the waiter stops printing (OrderDesk) but places, waits for and
+  // reports every order.
+  std::signal(SIGPIPE, SIG_IGN);
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
   absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
       kitchen::cli::ParseCommandLine(

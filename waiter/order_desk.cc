@@ -3,6 +3,8 @@
 #include "waiter/order_desk.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -104,11 +106,26 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
     // say where.
     std::string offset = placed.offset >= 0 ? absl::StrCat(placed.offset)
                                             : std::string("unknown");
-    absl::FPrintF(out_, "order %s -> %s partition %d offset %s\n",
-                  Describe(placed.value), placed.topic, placed.partition,
-                  offset);
-    std::fflush(out_);
+    Print(absl::StrFormat("order %s -> %s partition %d offset %s\n",
+                          Describe(placed.value), placed.topic,
+                          placed.partition, offset));
   }
+}
+
+void OrderDesk::Print(absl::string_view text) {
+  if (out_ == nullptr) return;
+  if (std::fwrite(text.data(), 1, text.size(), out_) == text.size() &&
+      std::fflush(out_) == 0) {
+    return;
+  }
+  // Most often EPIPE: the reader left (`waiter ... | head -1`; SIGPIPE is
+  // ignored). Whoever wanted the lines is gone, the orders are not: they are
+  // still placed, waited for and counted, and the summary is logged.
+  logging::Warning(
+      "cannot write to standard output (%s): acknowledgements are no longer "
+      "printed; the orders are still placed and reported here",
+      std::strerror(errno));
+  out_ = nullptr;
 }
 
 }  // namespace kitchen::waiter

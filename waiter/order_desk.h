@@ -50,7 +50,8 @@ std::string FormatSummary(Tally tally);
 
 class OrderDesk {
  public:
-  // `out`: where a line per acknowledged order goes; null for none.
+  // `out`: where a line per acknowledged order goes; null for none. Should it
+  // fail (a closed pipe), the desk stops printing and says so in the log.
   static absl::StatusOr<std::unique_ptr<OrderDesk>> Create(
       const kafka::ClientConfig& config, std::string topic,
       absl::Duration delivery_timeout, FILE* out);
@@ -72,6 +73,9 @@ class OrderDesk {
  private:
   explicit OrderDesk(FILE* out) : out_(out) {}
   void OnResult(const PlacedOrder& placed);
+  // Writes `text` to `out_`. One that cannot be written is logged once, and
+  // nothing more is printed.
+  void Print(absl::string_view text);
 
   FILE* out_;
   Tally tally_;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <random>
 #include <utility>
 
@@ -159,8 +160,14 @@ void Waiter::PlaceLoad(OrderDesk& desk, absl::Notification& stop) {
                 load.seed);
   RunLoad(desk, options_.menu, options_.tables, load, stop);
   desk.Finish(answer_timeout());
-  absl::FPrintF(options_.out, "%s\n", FormatSummary(desk.tally()));
-  std::fflush(options_.out);
+  const std::string summary = FormatSummary(desk.tally());
+  if (absl::FPrintF(options_.out, "%s\n", summary) < 0 ||
+      std::fflush(options_.out) != 0) {
+    // A closed pipe, say: the summary goes to the log instead.
+    logging::Warning("cannot write to standard output (%s)",
+                     std::strerror(errno));
+    logging::Info("%s", summary);
+  }
 }
 
 absl::Status Waiter::CheckOrderFile(absl::Notification& stop) {
