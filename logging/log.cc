@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "logging/printable.h"
 
 namespace kitchen::logging {
 namespace {
@@ -39,9 +40,12 @@ void SetServiceName(absl::string_view name) {
 
 std::string FormatLine(absl::Time when, Level level, absl::string_view service,
                        absl::string_view message) {
+  // Messages carry outside text (pizza names, order ids, broker errors): each
+  // is one line, with no control character to forge another or drive the
+  // terminal.
   return absl::StrCat(
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", when, absl::UTCTimeZone()), " ",
-      LevelName(level), " ", service, ": ", message);
+      LevelName(level), " ", Printable(service), ": ", Printable(message));
 }
 
 void Log(Level level, absl::string_view message) {

@@ -7,7 +7,9 @@
 //
 // i.e. UTC timestamp with milliseconds, level, service name, message. Lines are
 // written with one write(2) each, so lines from several threads never
-// interleave.
+// interleave. A message is always one line: its control characters and
+// invalid UTF-8 are escaped (logging/printable.h), so text from a record
+// cannot forge a line or send the terminal escapes.
 //
 // Usage:
 //   kitchen::logging::SetServiceName("cook");
@@ -32,7 +34,8 @@ enum class Level { kInfo, kWarning, kError };
 // Names the service on every line; call once at the start of main().
 void SetServiceName(absl::string_view name);
 
-// Formats one log line (without the trailing newline). Exposed for tests.
+// Formats one log line (without the trailing newline), the message made
+// Printable. Exposed for tests.
 std::string FormatLine(absl::Time when, Level level, absl::string_view service,
                        absl::string_view message);
 

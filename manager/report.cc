@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "logging/printable.h"
 #include "manager/ledger.h"
 
 namespace kitchen::manager {
@@ -54,7 +55,7 @@ absl::StatusOr<LedgerReport> ReportOnLedger(const std::string& path) {
 std::string FormatReportText(const LedgerReport& report) {
   std::string text = absl::StrFormat(
       "ledger %s: %d orders\nfirst order placed %s\nlast order placed  %s\n",
-      report.path, report.orders, TimeText(report.first_placed),
+      logging::Printable(report.path), report.orders, TimeText(report.first_placed),
       TimeText(report.last_placed));
   // Pizzas most ordered first; tables in number order.
   std::vector<std::pair<std::string, int64_t>> pizzas(report.by_pizza.begin(),
@@ -64,7 +65,8 @@ std::string FormatReportText(const LedgerReport& report) {
       [](const auto& a, const auto& b) { return a.second > b.second; });
   absl::StrAppend(&text, "\nper pizza:\n");
   for (const auto& [pizza, count] : pizzas) {
-    absl::StrAppendFormat(&text, "  %-24s %8d\n", pizza, count);
+    absl::StrAppendFormat(&text, "  %-24s %8d\n", logging::Printable(pizza),
+                          count);
   }
   absl::StrAppend(&text, "\nper table:\n");
   for (const auto& [table, count] : report.by_table) {

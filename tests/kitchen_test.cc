@@ -10,12 +10,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "orders/order_record.h"
 #include "tests/harness.h"
 
 namespace kitchen::testing {
@@ -120,6 +122,59 @@ TEST_F(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
       << (*cook)->Stderr();
   EXPECT_EQ((*manager)->Wait(absl::Seconds(30)).value_or(-1), 0)
       << (*manager)->Stderr();
+}
+
+// A foreign producer's order whose pizza and id hold a newline with a forged
+// log line after it, and a terminal escape (clear the screen). The cook and
+// the manager log it, and the manager's report prints it, each on one line
+// with the controls escaped: no forged line, no escape byte anywhere.
+TEST_F(KitchenTest, AnOrderCannotForgeLogLinesOrReachTheTerminal) {
+  const std::string forged =
+      "\n2030-01-01T00:00:00.000Z INFO  cook: ready: forged";
+  std::string ledger = TempPath("ledger.jsonl");
+  auto cook = StartService("cook", {"--prep_time=0"});
+  ASSERT_TRUE(cook.ok()) << cook.status();
+  auto manager = StartService("manager", {"--ledger=" + ledger});
+  ASSERT_TRUE(manager.ok()) << manager.status();
+
+  kitchen::v1::Order order = orders::NewOrder(
+      "margherita" + forged + "\x1b[2J", 7, absl::Now());
+  order.set_order_id("id-7" + forged + "\x1b[2J");
+  ASSERT_TRUE(
+      ProduceRaw(bootstrap(), topic(), "7", order.SerializeAsString()).ok());
+
+  const std::string escaped = "\\n2030-01-01T00:00:00.000Z INFO  cook: ready: "
+                              "forged\\x1b[2J";
+  EXPECT_TRUE((*cook)->WaitForStderr("ready: margherita" + escaped,
+                                     absl::Seconds(30)))
+      << (*cook)->Stderr();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return absl::StrContains(ReadFile(ledger), "id-7"); },
+      absl::Seconds(30)))
+      << (*manager)->Stderr();
+  (*cook)->Signal(SIGTERM);
+  (*manager)->Signal(SIGTERM);
+  EXPECT_EQ((*cook)->Wait(absl::Seconds(30)).value_or(-1), 0);
+  EXPECT_EQ((*manager)->Wait(absl::Seconds(30)).value_or(-1), 0);
+  RunResult report = RunToEnd(
+      {Binary("manager/manager"), "report", "--ledger=" + ledger},
+      absl::Seconds(30));
+  EXPECT_EQ(report.exit_status, 0) << report.err;
+  EXPECT_TRUE(absl::StrContains(report.out, "margherita" + escaped))
+      << report.out;
+
+  for (const auto& [name, text] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"cook's log", (*cook)->Stderr()},
+           {"manager's log", (*manager)->Stderr()},
+           {"report", report.out + report.err}}) {
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << name << ":\n" << text;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      EXPECT_FALSE(absl::StartsWith(line, "2030-"))
+          << name << " has a forged line:\n"
+          << text;
+    }
+  }
 }
 
 TEST_F(KitchenTest, BadOrderIsRefusedAndNothingIsPublished) {

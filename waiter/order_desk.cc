@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "logging/log.h"
+#include "logging/printable.h"
 #include "orders/order_record.h"
 #include "proto/order.pb.h"
 
@@ -85,8 +86,11 @@ std::string Describe(absl::string_view value) {
   if (!order.ok()) {
     return absl::StrCat("(unreadable record: ", order.status().message(), ")");
   }
-  return absl::StrFormat("%s: %s for table %d", order->order_id(),
-                         order->pizza(), order->table());
+  // Printable: the pizza comes from the menu, which a --menu_file may fill
+  // with anything.
+  return absl::StrFormat("%s: %s for table %d",
+                         logging::Printable(order->order_id()),
+                         logging::Printable(order->pizza()), order->table());
 }
 
 }  // namespace
