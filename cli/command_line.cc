@@ -63,7 +63,11 @@ absl::StatusOr<kafka::Properties> ExtractKafkaProperties(
       continue;
     }
     absl::StatusOr<kafka::Property> property = kafka::ParseProperty(text);
-    if (!property.ok()) return property.status();
+    if (!property.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("-X: ", property.status().message()));
+    }
+    property->source = "-X";
     properties.push_back(*std::move(property));
   }
   args = std::move(rest);

@@ -33,6 +33,24 @@ TEST(ExtractKafkaPropertiesTest, NamesAMissingOrBadValue) {
   EXPECT_FALSE(ExtractKafkaProperties(bad).ok());
 }
 
+TEST(ExtractKafkaPropertiesTest, AnErrorSaysMinusXAndNeverShowsTheText) {
+  std::vector<std::string> colon = {"-X", "sasl.password:hunter2-secret"};
+  EXPECT_EQ(ExtractKafkaProperties(colon).status().message(),
+            "-X: Kafka property sasl.password has no '=' (name=value; the rest "
+            "is not shown)");
+  std::vector<std::string> bare = {"-Xhunter2-secret"};
+  EXPECT_EQ(ExtractKafkaProperties(bare).status().message(),
+            "-X: a Kafka property is not of the form name=value (not shown: "
+            "it may hold a secret)");
+}
+
+TEST(ExtractKafkaPropertiesTest, EachPropertyKnowsItCameFromMinusX) {
+  std::vector<std::string> args = {"-X", "acks=1"};
+  absl::StatusOr<kafka::Properties> properties = ExtractKafkaProperties(args);
+  ASSERT_TRUE(properties.ok()) << properties.status();
+  EXPECT_EQ((*properties)[0].source, "-X");
+}
+
 TEST(ApplyEnvironmentTest, FillsAnUnsetFlagAndNamesABadValue) {
   setenv("PREP_TIME_FOR_TEST", "42", 1);
   ASSERT_TRUE(

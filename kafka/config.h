@@ -35,6 +35,9 @@ namespace kitchen::kafka {
 struct Property {
   std::string name;
   std::string value;
+  // Where the user gave it, for errors: "client.properties:3", "-X"; empty
+  // for a service's own defaults.
+  std::string source = {};
 };
 using Properties = std::vector<Property>;
 
@@ -49,7 +52,9 @@ struct ConfDeleter {
 };
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 
-// Parses "name=value". The value may contain '='; the name may not be empty.
+// Parses "name=value". The value may contain '='; the name may not be empty
+// and holds only letters, digits and . _ -. An error never shows the text (it
+// may be a secret), only a property name it starts with.
 absl::StatusOr<Property> ParseProperty(absl::string_view text);
 
 // Parses a properties file's text: one name=value per line, blank lines and
@@ -63,11 +68,23 @@ absl::StatusOr<Properties> ReadPropertiesFile(const std::string& path);
 
 // Builds a librdkafka configuration from the service's defaults and the user's
 // config. Fails with InvalidArgument naming the first property librdkafka
-// rejects.
+// rejects, or one the service owns (CheckOwnedProperties), with where it was
+// given ("client.properties:3: ", "-X: ") and never its value.
 absl::StatusOr<ConfPtr> BuildConf(const ClientConfig& config,
                                   const Properties& service_defaults);
 
-// Sets one property on `conf`, with an error that names it.
+// The properties a kitchen client owns may not be changed by the user: those
+// of group.id, enable.auto.commit, enable.auto.offset.store,
+// auto.offset.reset, acks and enable.idempotence that `service_defaults` set,
+// and always isolation.level (read_committed) and transactional.id (none). A
+// user property that changes one, as librdkafka reads it (under an alias
+// too: request.required.acks), is an InvalidArgument naming the property,
+// where it was given and the service's value; the same value is accepted.
+absl::Status CheckOwnedProperties(const ClientConfig& config,
+                                  const Properties& service_defaults);
+
+// Sets one property on `conf`, with an error that names it and never shows
+// the value (librdkafka's own messages quote some: taken out).
 absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name,
                          absl::string_view value);
 

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -175,6 +176,33 @@ TEST_F(KitchenTest, AnOrderCannotForgeLogLinesOrReachTheTerminal) {
           << text;
     }
   }
+}
+
+// A group.id in the properties file would silently override --group: it is
+// the cook's own, refused with the file's line and the cook's group, before
+// anything joins.
+TEST_F(KitchenTest, AGroupIdInThePropertiesFileIsRefused) {
+  std::string file = TempPath("client.properties");
+  std::ofstream(file) << "# the cluster\nclient.id=kitchen\ngroup.id=other\n";
+  RunResult cook = RunService(
+      "cook", {"--prep_time=0", "--group=" + group("cook"),
+               "--kafka_config_file=" + file});
+  EXPECT_EQ(cook.exit_status, 1) << cook.err;
+  EXPECT_TRUE(absl::StrContains(
+      cook.err, absl::StrCat(file, ":3: group.id is the service's own (group.id=",
+                             group("cook"),
+                             "; choose the group with --group): a different "
+                             "value is refused")))
+      << cook.err;
+  // The same group in the file is no conflict: --print_kafka_config accepts
+  // it (and exits without connecting).
+  std::ofstream(file) << "group.id=" << group("cook") << "\n";
+  RunResult same = RunService("cook", {"--group=" + group("cook"),
+                                       "--kafka_config_file=" + file,
+                                       "--print_kafka_config"});
+  EXPECT_EQ(same.exit_status, 0) << same.err;
+  EXPECT_TRUE(absl::StrContains(same.out, "group.id=" + group("cook")))
+      << same.out;
 }
 
 TEST_F(KitchenTest, BadOrderIsRefusedAndNothingIsPublished) {

@@ -53,7 +53,8 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
        "cannot read /nonexistent/orders.txt"},
       {{"--menu_file=/nonexistent/menu.txt", "margherita", "3"},
        "cannot read menu /nonexistent/menu.txt"},
-      {{"-X", "acks=most", "margherita", "3"}, "acks=most"},
+      {{"-X", "acks=most", "margherita", "3"},
+       "-X: Kafka property acks: Invalid value"},
       {{"-X", "no.such.property=1", "margherita", "3"}, "no.such.property"},
       {{"--count=5", "margherita", "3"}, "give one of"},
       {{"--topic=pizza order", "margherita", "3"},
@@ -69,6 +70,84 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
     EXPECT_EQ(waiter.out, "");
   }
   EXPECT_EQ(Orders(), 0);
+}
+
+// A mistyped secret is refused, saying which property and where, and shown
+// nowhere: not a line of the properties file, not a -X argument, not what
+// librdkafka says about a value.
+TEST_F(WaiterTest, AMistypedSecretIsRefusedAndShownNowhere) {
+  const std::string secret = "hunter2-not-to-be-seen";
+  std::string wrong_separator = WriteFile(
+      "colon.properties",
+      "security.protocol=SASL_SSL\nsasl.password: " + secret + "\n");
+  std::string jaas = WriteFile(
+      "jaas.properties",
+      "sasl.jaas.config org.apache.kafka.common.security.scram."
+      "ScramLoginModule required username=\"kitchen\" password=\"" +
+          secret + "\";\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--kafka_config_file=" + wrong_separator},
+       "colon.properties:2: Kafka property sasl.password has no '='"},
+      {{"--kafka_config_file=" + jaas},
+       "jaas.properties:1: Kafka property sasl.jaas.config has no '='"},
+      {{"-X", "sasl.password:" + secret}, "-X: Kafka property sasl.password"},
+      {{"-X", "sasl.jaas.config=password=\"" + secret + "\""},
+       "-X: Kafka property sasl.jaas.config: Java JAAS configuration is not "
+       "supported"},
+      {{"-X", "security.protocol=" + secret},
+       "-X: Kafka property security.protocol: Invalid value"},
+      {{"-X", "ssl.endpoint.identification.algorithm=" + secret},
+       "-X: Kafka property ssl.endpoint.identification.algorithm"},
+      {{"-X" + secret}, "-X: a Kafka property is not of the form name=value"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"margherita", "3"});
+    RunResult waiter = RunWaiter(args);
+    EXPECT_EQ(waiter.exit_status, 1) << waiter.err;
+    EXPECT_TRUE(absl::StrContains(waiter.err, c.message)) << waiter.err;
+    EXPECT_FALSE(absl::StrContains(waiter.out + waiter.err, "hunter2"))
+        << waiter.out << waiter.err;
+  }
+  // Printed settings redact it.
+  std::string good = WriteFile("good.properties", "sasl.password=" + secret);
+  RunResult printed =
+      RunWaiter({"--kafka_config_file=" + good, "--print_kafka_config"});
+  EXPECT_EQ(printed.exit_status, 0) << printed.err;
+  EXPECT_TRUE(absl::StrContains(printed.out, "sasl.password=[redacted]"))
+      << printed.out;
+  EXPECT_FALSE(absl::StrContains(printed.out + printed.err, "hunter2"));
+  EXPECT_EQ(Orders(), 0);
+}
+
+// The waiter's producer is idempotent with acks=all: a -X or a file line that
+// changes either is refused, naming both; the same value is accepted.
+TEST_F(WaiterTest, APropertyTheWaiterOwnsCannotBeChanged) {
+  RunResult changed = RunWaiter({"-X", "acks=1", "margherita", "3"});
+  EXPECT_EQ(changed.exit_status, 1) << changed.err;
+  EXPECT_TRUE(absl::StrContains(
+      changed.err,
+      "-X: acks is the service's own (acks=all): a different value is "
+      "refused"))
+      << changed.err;
+  std::string file =
+      WriteFile("owned.properties", "linger.ms=2\nenable.idempotence=false\n");
+  RunResult from_file =
+      RunWaiter({"--kafka_config_file=" + file, "margherita", "3"});
+  EXPECT_EQ(from_file.exit_status, 1) << from_file.err;
+  EXPECT_TRUE(absl::StrContains(
+      from_file.err,
+      "owned.properties:2: enable.idempotence is the service's own "
+      "(enable.idempotence=true)"))
+      << from_file.err;
+  EXPECT_EQ(Orders(), 0);
+  RunResult same = RunWaiter({"-X", "acks=all", "margherita", "3"});
+  EXPECT_EQ(same.exit_status, 0) << same.err;
+  EXPECT_EQ(Orders(), 1);
 }
 
 TEST_F(WaiterTest, FileModeSkipsBadLinesWithTheirNumbers) {
