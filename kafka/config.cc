@@ -31,7 +31,8 @@ bool IsNameCharacter(char c) {
 }
 
 bool IsPropertyName(absl::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), IsNameCharacter);
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), IsNameCharacter);
 }
 
 bool IsKnownPropertyName(absl::string_view name);  // Below.
@@ -41,9 +42,9 @@ bool IsKnownPropertyName(absl::string_view name);  // Below.
 // property librdkafka (or a Java client) knows, so the user sees which line.
 absl::Status NotNameEqualsValue(absl::string_view text) {
   absl::string_view word = text.substr(
-      0, static_cast<size_t>(std::find_if_not(text.begin(), text.end(),
-                                              IsNameCharacter) -
-                             text.begin()));
+      0, static_cast<size_t>(
+             std::find_if_not(text.begin(), text.end(), IsNameCharacter) -
+             text.begin()));
   if (IsKnownPropertyName(word)) {
     return absl::InvalidArgumentError(
         absl::StrCat("Kafka property ", word,
@@ -142,8 +143,7 @@ std::string Where(const Property& property) {
 std::string ValueOn(const rd_kafka_conf_t* conf, const std::string& name) {
   char value[512];
   size_t size = sizeof(value);
-  if (rd_kafka_conf_get(conf, name.c_str(), value, &size) !=
-      RD_KAFKA_CONF_OK) {
+  if (rd_kafka_conf_get(conf, name.c_str(), value, &size) != RD_KAFKA_CONF_OK) {
     return "";
   }
   return value;
@@ -221,8 +221,9 @@ absl::Status CheckOwnedProperties(const ClientConfig& config,
       if (ValueOn(changed.get(), owned.name) == service_value) continue;
       std::string theirs =
           service_value.empty()
-              ? std::string("none: the kitchen's producers are not "
-                            "transactional")
+              ? std::string(
+                    "none: the kitchen's producers are not "
+                    "transactional")
               : absl::StrCat(owned.name, "=",
                              set_by_service != nullptr
                                  ? Redacted(owned.name, set_by_service->value)

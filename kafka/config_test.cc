@@ -256,8 +256,7 @@ TEST(BuildConfTest, BadValueIsAnErrorNamingIt) {
   EXPECT_NE(status.message().find("Kafka property acks: Invalid value"),
             std::string::npos)
       << status.message();
-  EXPECT_FALSE(absl::StrContains(status.message(), "most"))
-      << status.message();
+  EXPECT_FALSE(absl::StrContains(status.message(), "most")) << status.message();
 }
 
 TEST(BuildConfTest, NoBootstrapServersIsAnError) {

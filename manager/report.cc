@@ -55,8 +55,8 @@ absl::StatusOr<LedgerReport> ReportOnLedger(const std::string& path) {
 std::string FormatReportText(const LedgerReport& report) {
   std::string text = absl::StrFormat(
       "ledger %s: %d orders\nfirst order placed %s\nlast order placed  %s\n",
-      logging::Printable(report.path), report.orders, TimeText(report.first_placed),
-      TimeText(report.last_placed));
+      logging::Printable(report.path), report.orders,
+      TimeText(report.first_placed), TimeText(report.last_placed));
   // Pizzas most ordered first; tables in number order.
   std::vector<std::pair<std::string, int64_t>> pizzas(report.by_pizza.begin(),
                                                       report.by_pizza.end());

@@ -138,28 +138,29 @@ TEST_F(KitchenTest, AnOrderCannotForgeLogLinesOrReachTheTerminal) {
   auto manager = StartService("manager", {"--ledger=" + ledger});
   ASSERT_TRUE(manager.ok()) << manager.status();
 
-  kitchen::v1::Order order = orders::NewOrder(
-      "margherita" + forged + "\x1b[2J", 7, absl::Now());
+  kitchen::v1::Order order =
+      orders::NewOrder("margherita" + forged + "\x1b[2J", 7, absl::Now());
   order.set_order_id("id-7" + forged + "\x1b[2J");
   ASSERT_TRUE(
       ProduceRaw(bootstrap(), topic(), "7", order.SerializeAsString()).ok());
 
-  const std::string escaped = "\\n2030-01-01T00:00:00.000Z INFO  cook: ready: "
-                              "forged\\x1b[2J";
-  EXPECT_TRUE((*cook)->WaitForStderr("ready: margherita" + escaped,
-                                     absl::Seconds(30)))
+  const std::string escaped =
+      "\\n2030-01-01T00:00:00.000Z INFO  cook: ready: "
+      "forged\\x1b[2J";
+  EXPECT_TRUE(
+      (*cook)->WaitForStderr("ready: margherita" + escaped, absl::Seconds(30)))
       << (*cook)->Stderr();
-  EXPECT_TRUE(WaitUntil(
-      [&] { return absl::StrContains(ReadFile(ledger), "id-7"); },
-      absl::Seconds(30)))
+  EXPECT_TRUE(
+      WaitUntil([&] { return absl::StrContains(ReadFile(ledger), "id-7"); },
+                absl::Seconds(30)))
       << (*manager)->Stderr();
   (*cook)->Signal(SIGTERM);
   (*manager)->Signal(SIGTERM);
   EXPECT_EQ((*cook)->Wait(absl::Seconds(30)).value_or(-1), 0);
   EXPECT_EQ((*manager)->Wait(absl::Seconds(30)).value_or(-1), 0);
-  RunResult report = RunToEnd(
-      {Binary("manager/manager"), "report", "--ledger=" + ledger},
-      absl::Seconds(30));
+  RunResult report =
+      RunToEnd({Binary("manager/manager"), "report", "--ledger=" + ledger},
+               absl::Seconds(30));
   EXPECT_EQ(report.exit_status, 0) << report.err;
   EXPECT_TRUE(absl::StrContains(report.out, "margherita" + escaped))
       << report.out;
@@ -184,22 +185,23 @@ TEST_F(KitchenTest, AnOrderCannotForgeLogLinesOrReachTheTerminal) {
 TEST_F(KitchenTest, AGroupIdInThePropertiesFileIsRefused) {
   std::string file = TempPath("client.properties");
   std::ofstream(file) << "# the cluster\nclient.id=kitchen\ngroup.id=other\n";
-  RunResult cook = RunService(
-      "cook", {"--prep_time=0", "--group=" + group("cook"),
-               "--kafka_config_file=" + file});
+  RunResult cook =
+      RunService("cook", {"--prep_time=0", "--group=" + group("cook"),
+                          "--kafka_config_file=" + file});
   EXPECT_EQ(cook.exit_status, 1) << cook.err;
   EXPECT_TRUE(absl::StrContains(
-      cook.err, absl::StrCat(file, ":3: group.id is the service's own (group.id=",
-                             group("cook"),
-                             "; choose the group with --group): a different "
-                             "value is refused")))
+      cook.err,
+      absl::StrCat(
+          file, ":3: group.id is the service's own (group.id=", group("cook"),
+          "; choose the group with --group): a different "
+          "value is refused")))
       << cook.err;
   // The same group in the file is no conflict: --print_kafka_config accepts
   // it (and exits without connecting).
   std::ofstream(file) << "group.id=" << group("cook") << "\n";
-  RunResult same = RunService("cook", {"--group=" + group("cook"),
-                                       "--kafka_config_file=" + file,
-                                       "--print_kafka_config"});
+  RunResult same = RunService(
+      "cook", {"--group=" + group("cook"), "--kafka_config_file=" + file,
+               "--print_kafka_config"});
   EXPECT_EQ(same.exit_status, 0) << same.err;
   EXPECT_TRUE(absl::StrContains(same.out, "group.id=" + group("cook")))
       << same.out;

@@ -77,14 +77,14 @@ TEST_F(WaiterTest, EachKindOfBadInputIsRefusedAndNothingIsSent) {
 // librdkafka says about a value.
 TEST_F(WaiterTest, AMistypedSecretIsRefusedAndShownNowhere) {
   const std::string secret = "hunter2-not-to-be-seen";
-  std::string wrong_separator = WriteFile(
-      "colon.properties",
-      "security.protocol=SASL_SSL\nsasl.password: " + secret + "\n");
-  std::string jaas = WriteFile(
-      "jaas.properties",
-      "sasl.jaas.config org.apache.kafka.common.security.scram."
-      "ScramLoginModule required username=\"kitchen\" password=\"" +
-          secret + "\";\n");
+  std::string wrong_separator =
+      WriteFile("colon.properties",
+                "security.protocol=SASL_SSL\nsasl.password: " + secret + "\n");
+  std::string jaas =
+      WriteFile("jaas.properties",
+                "sasl.jaas.config org.apache.kafka.common.security.scram."
+                "ScramLoginModule required username=\"kitchen\" password=\"" +
+                    secret + "\";\n");
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -193,8 +193,9 @@ TEST_F(WaiterTest, StrictPipeStopsAtABadLineAfterPlacingTheOrdersBeforeIt) {
   }
   RunResult waiter = RunToEnd(command, absl::Seconds(60));
   EXPECT_EQ(waiter.exit_status, 3) << waiter.err;
-  EXPECT_TRUE(absl::StrContains(waiter.err, "stdin:3: table \"x\" is not a "
-                                            "number (--strict: stopping)"))
+  EXPECT_TRUE(absl::StrContains(waiter.err,
+                                "stdin:3: table \"x\" is not a "
+                                "number (--strict: stopping)"))
       << waiter.err;
   EXPECT_TRUE(absl::StrContains(waiter.err, "2 sent, 2 acknowledged"))
       << waiter.err;
@@ -243,10 +244,10 @@ TEST_F(WaiterTest, AClosedStandardOutputStopsThePrintingNotTheOrders) {
   std::string orders;
   for (int i = 0; i < 2000; ++i) orders += "margherita 3\n";
   std::string path = WriteFile("many.txt", orders);
-  std::vector<std::string> command = {
-      "/bin/bash", "-c",
-      "\"$@\" | head -n 1 >/dev/null; echo \"waiter exit ${PIPESTATUS[0]}\" >&2",
-      "bash"};
+  std::vector<std::string> command = {"/bin/bash", "-c",
+                                      "\"$@\" | head -n 1 >/dev/null; echo "
+                                      "\"waiter exit ${PIPESTATUS[0]}\" >&2",
+                                      "bash"};
   for (std::string& arg : ServiceCommand("waiter", {"--file=" + path})) {
     command.push_back(std::move(arg));
   }

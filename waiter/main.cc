@@ -124,8 +124,9 @@ int ExitStatus(const absl::StatusOr<Tally>& placed) {
   // unreadable. The orders before it were placed (a stream is not checked
   // ahead): then the run did something, and says so as any run with lines
   // not placed does (3, or 2 if an order failed).
-  const bool stopped_early = placed->input_unread ||
-                             (absl::GetFlag(FLAGS_strict) && placed->skipped > 0);
+  const bool stopped_early =
+      placed->input_unread ||
+      (absl::GetFlag(FLAGS_strict) && placed->skipped > 0);
   if (stopped_early && placed->sent == 0) return kitchen::cli::kExitUsage;
   if (placed->failed > 0) return kitchen::cli::kExitKafka;
   if (placed->skipped > 0 || placed->input_unread) return kExitSkipped;
