@@ -109,26 +109,37 @@ absl::StatusOr<Properties> ReadPropertiesFile(const std::string& path) {
 namespace {
 
 // librdkafka's message for a value rd_kafka_conf_set refused, without the
-// value: some messages quote it (Invalid value "..." for configuration
-// property, value N is outside allowed range, a plugin's path). What cannot
-// be cleaned is replaced whole.
+// value: some messages quote it whole or one element of a list (Invalid value
+// "..." for configuration property, value N is outside allowed range), others
+// a plugin's path. A quoted value is taken out; a message that still holds
+// the value or an element of it is replaced whole.
 std::string WithoutValue(std::string message, absl::string_view name,
                          absl::string_view value) {
   message = std::string(absl::StripAsciiWhitespace(message));
   if (value.empty()) return message;
-  message = absl::StrReplaceAll(
-      message, {{absl::StrCat("value \"", value, "\" "), "value "}});
+  // `value "..." ` → `value `, whatever is quoted.
+  for (size_t at = message.find("value \""); at != std::string::npos;
+       at = message.find("value \"", at)) {
+    size_t close = message.find('"', at + 7);
+    if (close == std::string::npos) break;
+    message.erase(at + 5, close + 1 - (at + 5));  // Keeps "value".
+  }
   // "Configuration property "x" value 0 is outside allowed range 1..3600000".
   if (size_t at = message.find("\" value "); at != std::string::npos) {
     size_t number = at + 8;
     size_t end = message.find(" is outside", number);
     if (end != std::string::npos) message.erase(number - 1, end - number + 1);
   }
-  // A value of a few characters is found in any message by chance ("1" in a
-  // range); a longer one, or any secret, found anywhere is the value.
-  if ((value.size() >= 4 || IsSecretProperty(name)) &&
-      absl::StrContains(message, value)) {
-    return "librdkafka refuses its value";
+  // A few characters are found in any message by chance ("1" in a range);
+  // longer ones, or any of a secret, found anywhere are the value.
+  const bool secret = IsSecretProperty(name);
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(value, absl::ByAnyChar(",; \t"), absl::SkipEmpty());
+  parts.push_back(value);
+  for (absl::string_view part : parts) {
+    if ((part.size() >= 4 || secret) && absl::StrContains(message, part)) {
+      return "librdkafka refuses its value";
+    }
   }
   return message;
 }

@@ -108,6 +108,14 @@ TEST(BuildConfTest, AnErrorNamesThePropertyAndWhereButNeverTheValue) {
        "\"session.timeout.ms\" value is outside allowed range 1..3600000"},
       {"plugin.library.paths", kSecret,
        "Kafka property plugin.library.paths: librdkafka refuses its value"},
+      // librdkafka quotes only the element of a list it refuses.
+      {"debug", absl::StrCat("all,", kSecret),
+       "Kafka property debug: Invalid value for configuration property "
+       "\"debug\""},
+      {"plugin.library.paths", absl::StrCat("/no/such;", kSecret),
+       "Kafka property plugin.library.paths: librdkafka refuses its value"},
+      {"plugin.library.paths", absl::StrCat(kSecret, ";/no/such"),
+       "Kafka property plugin.library.paths: librdkafka refuses its value"},
       {"no.such.password", kSecret,
        "Kafka property no.such.password: No such configuration property"},
   };
@@ -119,6 +127,8 @@ TEST(BuildConfTest, AnErrorNamesThePropertyAndWhereButNeverTheValue) {
     EXPECT_TRUE(absl::StrContains(status.message(), c.says))
         << status.message();
     EXPECT_FALSE(absl::StrContains(status.message(), "hunter2"))
+        << status.message();
+    EXPECT_FALSE(absl::StrContains(status.message(), "/no/such"))
         << status.message();
     EXPECT_FALSE(absl::StrContains(status.message(), " value 0 "))
         << status.message();
