@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -32,6 +33,21 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
     data.remove_prefix(static_cast<size_t>(written));
   }
   return absl::OkStatus();
+}
+
+// Makes the name of a file just created in `path`'s directory durable: without
+// it a crash can leave the file's data on disk and no name for it.
+absl::Status SyncDirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string directory = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FileError(errno, "cannot open directory", directory);
+  absl::Status synced = absl::OkStatus();
+  if (::fsync(fd) != 0) synced = FileError(errno, "cannot sync", directory);
+  ::close(fd);
+  return synced;
 }
 
 }  // namespace
@@ -76,7 +92,8 @@ absl::StatusOr<LedgerScan> ScanLedger(
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+                  kLedgerFileMode);
   if (fd < 0) return FileError(errno, "cannot open ledger", path);
   std::unique_ptr<Ledger> ledger(new Ledger(path, fd));
   struct stat info {};
@@ -95,6 +112,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
     }
     return FileError(errno, "cannot lock ledger", path);
   }
+  // The ledger may have just been created (once per start: cheap).
+  if (absl::Status synced = SyncDirectoryOf(path); !synced.ok()) return synced;
 
   Ledger* raw = ledger.get();
   absl::StatusOr<LedgerScan> scan =
@@ -117,14 +136,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
 absl::Status Ledger::SetAsideTornTail(const LedgerScan& scan) {
   std::string side_path =
       absl::StrCat(path_, ".torn-", absl::ToUnixMillis(absl::Now()));
-  int side =
-      ::open(side_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int side = ::open(side_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    kLedgerFileMode);
   if (side < 0) return FileError(errno, "cannot create", side_path);
   absl::Status written = WriteAll(side, scan.torn_tail, side_path);
   if (written.ok() && ::fsync(side) != 0) {
     written = FileError(errno, "cannot sync", side_path);
   }
   ::close(side);
+  if (written.ok()) written = SyncDirectoryOf(side_path);
   if (!written.ok()) return written;
   // Only once the torn bytes are safe elsewhere is the ledger cut back.
   if (::ftruncate(fd_, scan.whole_bytes) != 0 || ::fsync(fd_) != 0) {
@@ -141,6 +161,13 @@ Ledger::~Ledger() { ::close(fd_); }
 
 absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   if (entries.empty()) return absl::OkStatus();
+  for (const LedgerEntry& entry : entries) {
+    if (entry.offset == std::numeric_limits<int64_t>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot record ", entry.topic, "[", entry.partition, "] offset ",
+          entry.offset, ": the next offset would overflow"));
+    }
+  }
   buffer_.clear();
   for (const LedgerEntry& entry : entries) {
     AppendLedgerLine(entry, buffer_);

@@ -14,6 +14,9 @@
 //     afterwards, so a rebalance never re-reads the file.
 // Append() returns only once the lines are on disk (fdatasync); if a write
 // fails the ledger is cut back to where it was, so nothing half-written stays.
+// The ledger and the torn-line side file are created with mode 0640
+// (kLedgerFileMode), their directory synced so that their names survive a
+// crash too.
 //
 // Usage:
 //   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
@@ -38,6 +41,11 @@
 #include "manager/ledger_line.h"
 
 namespace kitchen::manager {
+
+// The mode the ledger and its side files are created with: the book of every
+// order is read by its owner and its group (a report job), written only by the
+// manager, and none of anyone else's business.
+inline constexpr int kLedgerFileMode = 0640;
 
 // What reading a whole ledger found.
 struct LedgerScan {

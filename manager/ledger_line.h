@@ -9,8 +9,11 @@
 //    "offset":0,"recorded_at":"2026-11-24T05:58:19.080Z"}
 //
 // placed_at is null and order_id "" for orders from producers that do not set
-// them. Hand-written rather than protobuf's JSON mapping: offsets stay numbers
-// (the mapping writes int64 as strings) and formatting stays off the profile.
+// them; a placed_at outside the years 0001 to 9999 (a foreign producer's clock)
+// is written as null with "placed_at_unix_ms" beside it. Written by hand
+// (offsets stay numbers, and formatting stays off the profile: figures in
+// ledger_line.cc); read with protobuf's JSON parser (ledger_line.proto), every
+// number checked against its range.
 //
 // Usage:
 //   std::string line = FormatLedgerLine(entry);  // no trailing newline
@@ -52,7 +55,9 @@ void AppendLedgerLine(const LedgerEntry& entry, std::string& out);
 std::string FormatLedgerLine(const LedgerEntry& entry);
 
 // Parses one line. Unknown fields are ignored (newer writers may add some); a
-// missing required field (pizza, table, topic, partition, offset) or malformed
+// missing required field (pizza, table, topic, partition, offset,
+// recorded_at), a number out of its range (table 1 to 2^31-1, partition 0 to
+// 2^31-1, offset 0 to 2^63-2 so that one past it is an offset) or malformed
 // JSON is InvalidArgument saying what is wrong.
 absl::StatusOr<LedgerEntry> ParseLedgerLine(absl::string_view line);
 

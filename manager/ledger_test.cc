@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "gtest/gtest.h"
@@ -135,6 +136,51 @@ TEST(LedgerTest, UnwritablePathIsAnErrorNamingIt) {
 TEST(LedgerTest, SomethingThatIsNotAFileIsRefused) {
   EXPECT_EQ(Ledger::Open("/dev/full").status().message(),
             "ledger /dev/full is not a regular file");
+}
+
+TEST(LedgerTest, AnOffsetWithNoOffsetAfterItIsRefusedAndNothingWritten) {
+  std::string path = TempPath("last-offset.jsonl");
+  {
+    auto ledger = Ledger::Open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ASSERT_TRUE((*ledger)->Append({Entry(1, 4)}).ok());
+    absl::Status appended = (*ledger)->Append(
+        {Entry(1, 5), Entry(1, std::numeric_limits<int64_t>::max())});
+    EXPECT_EQ(appended.message(),
+              "cannot record pizza-order[1] offset 9223372036854775807: the "
+              "next offset would overflow");
+    EXPECT_EQ((*ledger)->NextOffset("pizza-order", 1), 5);
+  }
+  auto reopened = Ledger::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->lines(), 1);
+}
+
+TEST(LedgerTest, FilesAreCreatedReadableByTheirOwnerAndGroupOnly) {
+  std::string path = TempPath("mode.jsonl");
+  ::umask(0);  // What is asked for, not what a umask leaves of it.
+  {
+    auto ledger = Ledger::Open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ASSERT_TRUE((*ledger)->Append({Entry(0, 0)}).ok());
+  }
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640);
+  std::ofstream(path, std::ios::app) << "{\"torn";
+  ASSERT_TRUE(Ledger::Open(path).ok());
+  int side_files = 0;
+  for (const auto& file : std::filesystem::directory_iterator(
+           std::filesystem::path(path).parent_path())) {
+    if (file.path().string().find("mode.jsonl.torn-") == std::string::npos) {
+      continue;
+    }
+    ++side_files;
+    ASSERT_EQ(::stat(file.path().c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0640) << file.path();
+  }
+  EXPECT_EQ(side_files, 1);
+  ::umask(022);
 }
 
 TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
