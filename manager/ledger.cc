@@ -168,6 +168,7 @@ absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
           entry.offset, ": the next offset would overflow"));
     }
   }
+  if (absl::Status named = CheckStillNamed(); !named.ok()) return named;
   buffer_.clear();
   for (const LedgerEntry& entry : entries) {
     AppendLedgerLine(entry, buffer_);
@@ -190,6 +191,28 @@ absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   for (const LedgerEntry& entry : entries) {
     int64_t& next = next_offsets_[{entry.topic, entry.partition}];
     next = std::max(next, entry.offset + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::CheckStillNamed() const {
+  struct stat open_file {};
+  if (::fstat(fd_, &open_file) != 0) {
+    return FileError(errno, "cannot stat ledger", path_);
+  }
+  if (open_file.st_nlink == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger ", path_,
+                     " was deleted while the manager ran: nothing more is "
+                     "written to it"));
+  }
+  struct stat named {};
+  if (::stat(path_.c_str(), &named) != 0 || named.st_dev != open_file.st_dev ||
+      named.st_ino != open_file.st_ino) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ledger ", path_,
+        " was renamed or replaced while the manager ran (the file open is no "
+        "longer the file of that name): nothing more is written to it"));
   }
   return absl::OkStatus();
 }

@@ -69,7 +69,10 @@ class Ledger {
   Ledger& operator=(const Ledger&) = delete;
   ~Ledger();  // Releases the lock.
 
-  // Writes the entries' lines and waits until they are durable.
+  // Writes the entries' lines and waits until they are durable. First checks
+  // that the file open is still the file at the ledger's path
+  // (CheckStillNamed): lines written to a file deleted or renamed under the
+  // manager would be lost, or land in a ledger another manager may lock.
   absl::Status Append(const std::vector<LedgerEntry>& entries);
 
   // One past the last recorded offset of the partition; nullopt if it has none.
@@ -77,6 +80,10 @@ class Ledger {
                                      int32_t partition) const;
 
   int64_t lines() const { return lines_; }
+
+  // FailedPrecondition if the ledger's file was deleted, or its path now names
+  // another file (renamed, replaced) since it was opened.
+  absl::Status CheckStillNamed() const;
 
  private:
   Ledger(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}

@@ -183,6 +183,34 @@ TEST(LedgerTest, FilesAreCreatedReadableByTheirOwnerAndGroupOnly) {
   ::umask(022);
 }
 
+TEST(LedgerTest, ALedgerDeletedOrRenamedUnderItIsNeverWrittenAgain) {
+  std::string path = TempPath("moved.jsonl");
+  std::string moved = TempPath("moved-away.jsonl");
+  auto ledger = Ledger::Open(path);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_TRUE((*ledger)->Append({Entry(0, 0)}).ok());
+  ASSERT_EQ(::rename(path.c_str(), moved.c_str()), 0);
+  absl::Status appended = (*ledger)->Append({Entry(0, 1)});
+  EXPECT_EQ(appended.message(),
+            absl::StrCat("ledger ", path,
+                         " was renamed or replaced while the manager ran (the "
+                         "file open is no longer the file of that name): "
+                         "nothing more is written to it"));
+  EXPECT_EQ(ReadAll(moved), FormatLedgerLine(Entry(0, 0)) + "\n");
+  // Another manager may lock the path now: that is another ledger.
+  auto second = Ledger::Open(path);
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  std::string deleted = TempPath("deleted.jsonl");
+  auto third = Ledger::Open(deleted);
+  ASSERT_TRUE(third.ok()) << third.status();
+  ASSERT_EQ(::unlink(deleted.c_str()), 0);
+  EXPECT_EQ((*third)->Append({Entry(0, 1)}).message(),
+            absl::StrCat("ledger ", deleted,
+                         " was deleted while the manager ran: nothing more is "
+                         "written to it"));
+}
+
 TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
   std::string path = TempPath("report.jsonl");
   {
