@@ -120,6 +120,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
       ScanLedger(fd, path, [raw](const LedgerEntry& entry) {
         int64_t& next = raw->next_offsets_[{entry.topic, entry.partition}];
         next = std::max(next, entry.offset + 1);
+        if (entry.dead_lettered) ++raw->dead_lettered_;
       });
   if (!scan.ok()) return scan.status();
   ledger->lines_ = scan->lines;
@@ -191,6 +192,7 @@ absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   for (const LedgerEntry& entry : entries) {
     int64_t& next = next_offsets_[{entry.topic, entry.partition}];
     next = std::max(next, entry.offset + 1);
+    if (entry.dead_lettered) ++dead_lettered_;
   }
   return absl::OkStatus();
 }

@@ -75,11 +75,15 @@ class Ledger {
   // manager would be lost, or land in a ledger another manager may lock.
   absl::Status Append(const std::vector<LedgerEntry>& entries);
 
-  // One past the last recorded offset of the partition; nullopt if it has none.
+  // One past the last recorded offset of the partition (an order's or a
+  // dead-lettered record's); nullopt if it has none.
   absl::optional<int64_t> NextOffset(const std::string& topic,
                                      int32_t partition) const;
 
   int64_t lines() const { return lines_; }
+  // Of those, the orders, and the positions of records dead-lettered.
+  int64_t orders() const { return lines_ - dead_lettered_; }
+  int64_t dead_lettered() const { return dead_lettered_; }
 
   // FailedPrecondition if the ledger's file was deleted, or its path now names
   // another file (renamed, replaced) since it was opened.
@@ -92,6 +96,7 @@ class Ledger {
   std::string path_;
   int fd_;
   int64_t lines_ = 0;
+  int64_t dead_lettered_ = 0;
   int64_t size_ = 0;
   absl::flat_hash_map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
   std::string buffer_;  // Reused by Append().

@@ -8,6 +8,13 @@
 //    "partition":2,
 //    "offset":0,"recorded_at":"2026-11-24T05:58:19.080Z"}
 //
+// A record that was not an order and went to the dead-letter topic has a line
+// of its own kind, so that the ledger knows every position it passed (and a
+// rebalance never parks that record again); it is not an order:
+//
+//   {"dead_lettered":true,"topic":"pizza-order","partition":3,"offset":12,
+//    "reason":"not an order: ...","recorded_at":"2026-11-24T05:58:19.080Z"}
+//
 // placed_at is null and order_id "" for orders from producers that do not set
 // them; a placed_at outside the years 0001 to 9999 (a foreign producer's clock)
 // is written as null with "placed_at_unix_ms" beside it. Written by hand
@@ -33,6 +40,10 @@
 namespace kitchen::manager {
 
 struct LedgerEntry {
+  // A dead-lettered position, not an order: only topic, partition, offset,
+  // reason and recorded_at are set.
+  bool dead_lettered = false;
+  std::string reason;
   std::string order_id;
   std::string pizza;
   int32_t table = 0;
@@ -55,10 +66,10 @@ void AppendLedgerLine(const LedgerEntry& entry, std::string& out);
 std::string FormatLedgerLine(const LedgerEntry& entry);
 
 // Parses one line. Unknown fields are ignored (newer writers may add some); a
-// missing required field (pizza, table, topic, partition, offset,
-// recorded_at), a number out of its range (table 1 to 2^31-1, partition 0 to
-// 2^31-1, offset 0 to 2^63-2 so that one past it is an offset) or malformed
-// JSON is InvalidArgument saying what is wrong.
+// missing required field (pizza and table for an order; topic, partition,
+// offset, recorded_at for both kinds), a number out of its range (table 1 to
+// 2^31-1, partition 0 to 2^31-1, offset 0 to 2^63-2 so that one past it is an
+// offset) or malformed JSON is InvalidArgument saying what is wrong.
 absl::StatusOr<LedgerEntry> ParseLedgerLine(absl::string_view line);
 
 }  // namespace kitchen::manager

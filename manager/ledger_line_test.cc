@@ -89,6 +89,32 @@ TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
   EXPECT_EQ(back->recorded_at, entry.recorded_at);
 }
 
+TEST(LedgerLineTest, ADeadLetteredPositionIsALineOfItsOwnKind) {
+  LedgerEntry entry;
+  entry.dead_lettered = true;
+  entry.reason = "not an order: \"x\"";
+  entry.topic = "pizza-order";
+  entry.partition = 4;
+  entry.offset = 12;
+  entry.recorded_at = absl::FromUnixMillis(1795499328700);
+  std::string line = FormatLedgerLine(entry);
+  EXPECT_EQ(line,
+            "{\"dead_lettered\":true,\"topic\":\"pizza-order\",\"partition\":4,"
+            "\"offset\":12,\"reason\":\"not an order: \\\"x\\\"\","
+            "\"recorded_at\":\"2026-11-24T05:48:48.700Z\"}");
+  absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->dead_lettered);
+  EXPECT_EQ(back->reason, entry.reason);
+  EXPECT_EQ(back->partition, 4);
+  EXPECT_EQ(back->offset, 12);
+  EXPECT_EQ(back->pizza, "");
+  // An order line is none.
+  back = ParseLedgerLine(FormatLedgerLine(SampleEntry()));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->dead_lettered);
+}
+
 TEST(LedgerLineTest, EscapesWhatJsonRequiresAndNothingElse) {
   std::string out;
   AppendJsonString("\"quoted\" back\\slash\x01\ttab\r\nend \xc3\xa9", out);

@@ -221,10 +221,17 @@ TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
             ->Append({Entry(0, 5, "diavola", 3), Entry(0, 6, "margherita", 3),
                       Entry(2, 1, "margherita", 12)})
             .ok());
+    LedgerEntry parked = Entry(2, 2);
+    parked.dead_lettered = true;
+    parked.reason = "not an order";
+    ASSERT_TRUE((*ledger)->Append({parked}).ok());
+    EXPECT_EQ((*ledger)->orders(), 3);
+    EXPECT_EQ((*ledger)->NextOffset("pizza-order", 2), 3);
   }
   absl::StatusOr<LedgerReport> report = ReportOnLedger(path);
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->orders, 3);
+  EXPECT_EQ(report->orders, 3) << "a dead-lettered record is no order";
+  EXPECT_EQ(report->dead_lettered, 1);
   EXPECT_EQ(report->by_pizza.at("margherita"), 2);
   EXPECT_EQ(report->by_table.at(3), 2);
   EXPECT_EQ(report->first_placed, absl::FromUnixSeconds(1700000001));
@@ -236,7 +243,8 @@ TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
           "\",\"orders\":3,\"first_placed_at\":\"2023-11-14T22:13:21.000Z\","
           "\"last_placed_at\":\"2023-11-14T22:13:26.000Z\","
           "\"per_pizza\":{\"diavola\":1,\"margherita\":2},"
-          "\"per_table\":{\"3\":2,\"12\":1},\"unfinished_bytes\":0}\n"));
+          "\"per_table\":{\"3\":2,\"12\":1},\"dead_lettered\":1,"
+          "\"unfinished_bytes\":0}\n"));
 }
 
 }  // namespace

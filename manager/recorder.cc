@@ -15,8 +15,10 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Open(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(path);
   if (!ledger.ok()) return ledger.status();
-  logging::Info("ledger %s: %d orders recorded so far", path,
-                (*ledger)->lines());
+  logging::Info(
+      "ledger %s: %d orders recorded so far (and %d records "
+      "dead-lettered)",
+      path, (*ledger)->orders(), (*ledger)->dead_lettered());
   return std::make_unique<Recorder>(*std::move(ledger));
 }
 
@@ -46,6 +48,18 @@ absl::Status Recorder::Flush() {
   recorded_ += static_cast<int64_t>(batch_.size());
   batch_.clear();
   return absl::OkStatus();
+}
+
+absl::Status Recorder::OnDeadLettered(const service::Position& at,
+                                      const absl::Status& reason) {
+  LedgerEntry entry;
+  entry.dead_lettered = true;
+  entry.reason = std::string(reason.message());
+  entry.topic = std::string(at.topic);
+  entry.partition = at.partition;
+  entry.offset = at.offset;
+  entry.recorded_at = absl::Now();
+  return ledger_->Append({entry});
 }
 
 void Recorder::OnAssigned(

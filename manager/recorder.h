@@ -11,8 +11,10 @@
 //     when nothing more is waiting, at --sync_max_records or --sync_max_delay)
 //     and each batch is fsync'ed (Flush) before the loop stores its offsets
 //     (Kafka's offsets then serve lag monitoring only).
-// Records that are not orders go to the dead-letter topic, never into the
-// ledger (the loop does that).
+// Records that are not orders go to the dead-letter topic (the loop does that),
+// never into the ledger as orders: once a copy is safe, the ledger gets a
+// dead-lettered line for its position (OnDeadLettered), so that no later
+// assignment of the partition starts before it and parks it again.
 //
 // Usage:
 //   absl::StatusOr<std::unique_ptr<Recorder>> recorder =
@@ -60,6 +62,11 @@ class Recorder : public service::Handler {
   // Appends the batch to the ledger and waits until it is on disk. An error
   // (unwritable, disk full) leaves the ledger as it was before the batch.
   absl::Status Flush() override;
+
+  // Writes the dead-lettered line for `at` and waits until it is on disk (the
+  // loop has flushed the batch before the poison record).
+  absl::Status OnDeadLettered(const service::Position& at,
+                              const absl::Status& reason) override;
 
   absl::optional<int64_t> NextOffset(const std::string& topic,
                                      int32_t partition) const override {
