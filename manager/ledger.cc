@@ -116,12 +116,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
   if (absl::Status synced = SyncDirectoryOf(path); !synced.ok()) return synced;
 
   Ledger* raw = ledger.get();
-  absl::StatusOr<LedgerScan> scan =
-      ScanLedger(fd, path, [raw](const LedgerEntry& entry) {
-        int64_t& next = raw->next_offsets_[{entry.topic, entry.partition}];
-        next = std::max(next, entry.offset + 1);
-        if (entry.dead_lettered) ++raw->dead_lettered_;
-      });
+  absl::StatusOr<LedgerScan> scan = ScanLedger(
+      fd, path, [raw](const LedgerEntry& entry) { raw->Remember(entry); });
   if (!scan.ok()) return scan.status();
   ledger->lines_ = scan->lines;
   ledger->size_ = scan->whole_bytes;
@@ -189,11 +185,7 @@ absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   }
   size_ += static_cast<int64_t>(buffer_.size());
   lines_ += static_cast<int64_t>(entries.size());
-  for (const LedgerEntry& entry : entries) {
-    int64_t& next = next_offsets_[{entry.topic, entry.partition}];
-    next = std::max(next, entry.offset + 1);
-    if (entry.dead_lettered) ++dead_lettered_;
-  }
+  for (const LedgerEntry& entry : entries) Remember(entry);
   return absl::OkStatus();
 }
 
@@ -217,6 +209,22 @@ absl::Status Ledger::CheckStillNamed() const {
         "longer the file of that name): nothing more is written to it"));
   }
   return absl::OkStatus();
+}
+
+void Ledger::Remember(const LedgerEntry& entry) {
+  std::pair<std::string, int32_t> key{entry.topic, entry.partition};
+  int64_t& next = next_offsets_[key];
+  if (entry.offset + 1 >= next) {
+    next = entry.offset + 1;
+    last_entries_[key] = entry;
+  }
+  if (entry.dead_lettered) ++dead_lettered_;
+}
+
+const LedgerEntry* Ledger::LastEntry(const std::string& topic,
+                                     int32_t partition) const {
+  auto found = last_entries_.find(std::make_pair(topic, partition));
+  return found == last_entries_.end() ? nullptr : &found->second;
 }
 
 absl::optional<int64_t> Ledger::NextOffset(const std::string& topic,

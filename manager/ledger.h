@@ -80,6 +80,11 @@ class Ledger {
   absl::optional<int64_t> NextOffset(const std::string& topic,
                                      int32_t partition) const;
 
+  // The line of the partition's last recorded offset; null if it has none.
+  const LedgerEntry* LastEntry(const std::string& topic,
+                               int32_t partition) const;
+
+  const std::string& path() const { return path_; }
   int64_t lines() const { return lines_; }
   // Of those, the orders, and the positions of records dead-lettered.
   int64_t orders() const { return lines_ - dead_lettered_; }
@@ -92,6 +97,8 @@ class Ledger {
  private:
   Ledger(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   absl::Status SetAsideTornTail(const LedgerScan& scan);
+  // Keeps `entry`'s position (and the entry, if it is its partition's last).
+  void Remember(const LedgerEntry& entry);
 
   std::string path_;
   int fd_;
@@ -99,6 +106,8 @@ class Ledger {
   int64_t dead_lettered_ = 0;
   int64_t size_ = 0;
   absl::flat_hash_map<std::pair<std::string, int32_t>, int64_t> next_offsets_;
+  absl::flat_hash_map<std::pair<std::string, int32_t>, LedgerEntry>
+      last_entries_;
   std::string buffer_;  // Reused by Append().
 };
 

@@ -74,6 +74,14 @@ class Recorder : public service::Handler {
   }
   void OnAssigned(
       const std::vector<kafka::TopicPartition>& partitions) override;
+  // The order at a partition's last ledger line, read again at assignment,
+  // must be the one recorded (order id, pizza, table, time placed), and a
+  // dead-lettered position must again hold something that is not an order.
+  absl::Status CheckResumePoint(const service::Position& at,
+                                const kitchen::v1::Order* order) const override;
+  std::string StoreName() const override;
+  void OnPartOfTopic(
+      const std::vector<kafka::TopicPartition>& lacking) override;
 
   std::string Summary() const override;
 
@@ -84,6 +92,9 @@ class Recorder : public service::Handler {
   std::unique_ptr<Ledger> ledger_;
   std::vector<LedgerEntry> batch_;
   int64_t recorded_ = 0;
+  // The partitions the last assignment lacked ("" when it had all), for the
+  // stop line.
+  std::string lacking_;
 };
 
 }  // namespace kitchen::manager

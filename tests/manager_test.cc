@@ -242,7 +242,19 @@ TEST_F(ManagerTest,
   ASSERT_TRUE(
       (*second)->WaitForStderr("partitions assigned", absl::Seconds(30)))
       << (*second)->Stderr();
+  // Neither passes for the book of record while they share the group.
+  ASSERT_TRUE(
+      (*second)->WaitForStderr("is not the book of record", absl::Seconds(30)))
+      << (*second)->Stderr();
   Stop(*second);
+  EXPECT_TRUE(absl::StrContains((*second)->Stderr(),
+                                "(not the book of record: its last assignment "
+                                "lacked "))
+      << (*second)->Stderr();
+  EXPECT_TRUE(manager->WaitForStderr(
+      absl::StrCat("ledger ", ledger_, " is not the book of record"),
+      absl::Seconds(30)))
+      << manager->Stderr();
   // A record after it on its partition, to know the manager went past it.
   ASSERT_TRUE(ProduceRaw(bootstrap(), topic(), "3", "next").ok());
   ASSERT_TRUE(WaitUntil(
