@@ -214,6 +214,14 @@ absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
   if (raw == nullptr) return absl::nullopt;
   if (raw->err == RD_KAFKA_RESP_ERR_NO_ERROR) return message;
   if (raw->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return absl::nullopt;
+  if (raw->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+    // auto.offset.reset=error: the position is not in the log; librdkafka
+    // would otherwise have jumped to its start or end without a word.
+    return absl::OutOfRangeError(absl::StrCat(
+        raw->rkt != nullptr ? rd_kafka_topic_name(raw->rkt) : "?", "/",
+        raw->partition, ": offset ", raw->offset,
+        " is not in the partition's log (", rd_kafka_message_errstr(raw), ")"));
+  }
 
   char fatal[512];
   if (rd_kafka_fatal_error(handle_.get(), fatal, sizeof(fatal)) !=
@@ -256,6 +264,51 @@ absl::Status Consumer::Close() {
   closed_ = true;
   rd_kafka_resp_err_t error = rd_kafka_consumer_close(handle_.get());
   return ErrorToStatus(error, "cannot leave the consumer group cleanly");
+}
+
+absl::StatusOr<Watermarks> Consumer::QueryWatermarks(const std::string& topic,
+                                                     int32_t partition,
+                                                     absl::Duration timeout) {
+  Watermarks marks;
+  rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
+      handle_.get(), topic.c_str(), partition, &marks.low, &marks.high,
+      static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ErrorToStatus(error, absl::StrCat("cannot ask for the offsets of ",
+                                             topic, "/", partition));
+  }
+  return marks;
+}
+
+absl::StatusOr<int> Consumer::PartitionCount(const std::string& topic,
+                                             absl::Duration timeout) {
+  rd_kafka_topic_t* handle =
+      rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
+  if (handle == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no topic handle for ", topic));
+  }
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t error =
+      rd_kafka_metadata(handle_.get(), 0, handle, &metadata,
+                        static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  rd_kafka_topic_destroy(handle);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ErrorToStatus(error,
+                         absl::StrCat("cannot read the metadata of ", topic));
+  }
+  int count = -1;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (topic == metadata->topics[i].topic &&
+        metadata->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      count = metadata->topics[i].partition_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (count < 0) {
+    return absl::NotFoundError(absl::StrCat("no metadata for topic ", topic));
+  }
+  return count;
 }
 
 std::vector<TopicPartition> Consumer::Assignment() {

@@ -107,6 +107,13 @@ struct PartitionLag {
   int64_t lag = -1;
 };
 
+// The first and one past the last offset a partition holds (Kafka's low and
+// high watermarks).
+struct Watermarks {
+  int64_t low = 0;
+  int64_t high = 0;
+};
+
 // "pizza-order/0=0 pizza-order/3=12 (total 12)" for logs.
 std::string DescribeLag(const std::vector<PartitionLag>& lags);
 
@@ -129,7 +136,9 @@ class Consumer {
   // Waits up to `timeout_ms` for the next record. Returns nullopt when there
   // was none (transient errors such as a broker outage are logged and also give
   // nullopt); an error status only when the consumer cannot go on: a fatal
-  // error, or partitions of a rebalance that librdkafka would not take.
+  // error, partitions of a rebalance that librdkafka would not take, or
+  // OutOfRange naming the partition and offset when a position is not in its
+  // log any more and auto.offset.reset=error (the manager's) forbids a jump.
   absl::StatusOr<absl::optional<Message>> Poll(int timeout_ms);
 
   // Marks `message` as processed: its offset + 1 will be committed.
@@ -143,6 +152,14 @@ class Consumer {
 
   // Commits what is stored, leaves the group, stops. Idempotent.
   absl::Status Close();
+
+  // Asks the partition's leader for its watermarks (waits up to `timeout`).
+  absl::StatusOr<Watermarks> QueryWatermarks(const std::string& topic,
+                                             int32_t partition,
+                                             absl::Duration timeout);
+  // How many partitions `topic` has, from the cluster's metadata.
+  absl::StatusOr<int> PartitionCount(const std::string& topic,
+                                     absl::Duration timeout);
 
   // The partitions currently assigned to this member.
   std::vector<TopicPartition> Assignment();

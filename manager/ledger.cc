@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -32,6 +33,21 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
     data.remove_prefix(static_cast<size_t>(written));
   }
   return absl::OkStatus();
+}
+
+// Makes the name of a file just created in `path`'s directory durable: without
+// it a crash can leave the file's data on disk and no name for it.
+absl::Status SyncDirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string directory = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return FileError(errno, "cannot open directory", directory);
+  absl::Status synced = absl::OkStatus();
+  if (::fsync(fd) != 0) synced = FileError(errno, "cannot sync", directory);
+  ::close(fd);
+  return synced;
 }
 
 }  // namespace
@@ -76,7 +92,8 @@ absl::StatusOr<LedgerScan> ScanLedger(
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+                  kLedgerFileMode);
   if (fd < 0) return FileError(errno, "cannot open ledger", path);
   std::unique_ptr<Ledger> ledger(new Ledger(path, fd));
   struct stat info {};
@@ -95,13 +112,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
     }
     return FileError(errno, "cannot lock ledger", path);
   }
+  // The ledger may have just been created (once per start: cheap).
+  if (absl::Status synced = SyncDirectoryOf(path); !synced.ok()) return synced;
 
   Ledger* raw = ledger.get();
-  absl::StatusOr<LedgerScan> scan =
-      ScanLedger(fd, path, [raw](const LedgerEntry& entry) {
-        int64_t& next = raw->next_offsets_[{entry.topic, entry.partition}];
-        next = std::max(next, entry.offset + 1);
-      });
+  absl::StatusOr<LedgerScan> scan = ScanLedger(
+      fd, path, [raw](const LedgerEntry& entry) { raw->Remember(entry); });
   if (!scan.ok()) return scan.status();
   ledger->lines_ = scan->lines;
   ledger->size_ = scan->whole_bytes;
@@ -117,14 +133,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
 absl::Status Ledger::SetAsideTornTail(const LedgerScan& scan) {
   std::string side_path =
       absl::StrCat(path_, ".torn-", absl::ToUnixMillis(absl::Now()));
-  int side =
-      ::open(side_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int side = ::open(side_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    kLedgerFileMode);
   if (side < 0) return FileError(errno, "cannot create", side_path);
   absl::Status written = WriteAll(side, scan.torn_tail, side_path);
   if (written.ok() && ::fsync(side) != 0) {
     written = FileError(errno, "cannot sync", side_path);
   }
   ::close(side);
+  if (written.ok()) written = SyncDirectoryOf(side_path);
   if (!written.ok()) return written;
   // Only once the torn bytes are safe elsewhere is the ledger cut back.
   if (::ftruncate(fd_, scan.whole_bytes) != 0 || ::fsync(fd_) != 0) {
@@ -141,6 +158,14 @@ Ledger::~Ledger() { ::close(fd_); }
 
 absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   if (entries.empty()) return absl::OkStatus();
+  for (const LedgerEntry& entry : entries) {
+    if (entry.offset == std::numeric_limits<int64_t>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot record ", entry.topic, "[", entry.partition, "] offset ",
+          entry.offset, ": the next offset would overflow"));
+    }
+  }
+  if (absl::Status named = CheckStillNamed(); !named.ok()) return named;
   buffer_.clear();
   for (const LedgerEntry& entry : entries) {
     AppendLedgerLine(entry, buffer_);
@@ -160,11 +185,46 @@ absl::Status Ledger::Append(const std::vector<LedgerEntry>& entries) {
   }
   size_ += static_cast<int64_t>(buffer_.size());
   lines_ += static_cast<int64_t>(entries.size());
-  for (const LedgerEntry& entry : entries) {
-    int64_t& next = next_offsets_[{entry.topic, entry.partition}];
-    next = std::max(next, entry.offset + 1);
+  for (const LedgerEntry& entry : entries) Remember(entry);
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::CheckStillNamed() const {
+  struct stat open_file {};
+  if (::fstat(fd_, &open_file) != 0) {
+    return FileError(errno, "cannot stat ledger", path_);
+  }
+  if (open_file.st_nlink == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger ", path_,
+                     " was deleted while the manager ran: nothing more is "
+                     "written to it"));
+  }
+  struct stat named {};
+  if (::stat(path_.c_str(), &named) != 0 || named.st_dev != open_file.st_dev ||
+      named.st_ino != open_file.st_ino) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ledger ", path_,
+        " was renamed or replaced while the manager ran (the file open is no "
+        "longer the file of that name): nothing more is written to it"));
   }
   return absl::OkStatus();
+}
+
+void Ledger::Remember(const LedgerEntry& entry) {
+  std::pair<std::string, int32_t> key{entry.topic, entry.partition};
+  int64_t& next = next_offsets_[key];
+  if (entry.offset + 1 >= next) {
+    next = entry.offset + 1;
+    last_entries_[key] = entry;
+  }
+  if (entry.dead_lettered) ++dead_lettered_;
+}
+
+const LedgerEntry* Ledger::LastEntry(const std::string& topic,
+                                     int32_t partition) const {
+  auto found = last_entries_.find(std::make_pair(topic, partition));
+  return found == last_entries_.end() ? nullptr : &found->second;
 }
 
 absl::optional<int64_t> Ledger::NextOffset(const std::string& topic,

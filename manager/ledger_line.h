@@ -8,9 +8,19 @@
 //    "partition":2,
 //    "offset":0,"recorded_at":"2026-11-24T05:58:19.080Z"}
 //
+// A record that was not an order and went to the dead-letter topic has a line
+// of its own kind, so that the ledger knows every position it passed (and a
+// rebalance never parks that record again); it is not an order:
+//
+//   {"dead_lettered":true,"topic":"pizza-order","partition":3,"offset":12,
+//    "reason":"not an order: ...","recorded_at":"2026-11-24T05:58:19.080Z"}
+//
 // placed_at is null and order_id "" for orders from producers that do not set
-// them. Hand-written rather than protobuf's JSON mapping: offsets stay numbers
-// (the mapping writes int64 as strings) and formatting stays off the profile.
+// them; a placed_at outside the years 0001 to 9999 (a foreign producer's clock)
+// is written as null with "placed_at_unix_ms" beside it. Written by hand
+// (offsets stay numbers, and formatting stays off the profile: figures in
+// ledger_line.cc); read with protobuf's JSON parser (ledger_line.proto), every
+// number checked against its range.
 //
 // Usage:
 //   std::string line = FormatLedgerLine(entry);  // no trailing newline
@@ -30,6 +40,10 @@
 namespace kitchen::manager {
 
 struct LedgerEntry {
+  // A dead-lettered position, not an order: only topic, partition, offset,
+  // reason and recorded_at are set.
+  bool dead_lettered = false;
+  std::string reason;
   std::string order_id;
   std::string pizza;
   int32_t table = 0;
@@ -52,8 +66,10 @@ void AppendLedgerLine(const LedgerEntry& entry, std::string& out);
 std::string FormatLedgerLine(const LedgerEntry& entry);
 
 // Parses one line. Unknown fields are ignored (newer writers may add some); a
-// missing required field (pizza, table, topic, partition, offset) or malformed
-// JSON is InvalidArgument saying what is wrong.
+// missing required field (pizza and table for an order; topic, partition,
+// offset, recorded_at for both kinds), a number out of its range (table 1 to
+// 2^31-1, partition 0 to 2^31-1, offset 0 to 2^63-2 so that one past it is an
+// offset) or malformed JSON is InvalidArgument saying what is wrong.
 absl::StatusOr<LedgerEntry> ParseLedgerLine(absl::string_view line);
 
 }  // namespace kitchen::manager

@@ -2,6 +2,9 @@
 
 #include "manager/ledger_line.h"
 
+#include <cstdint>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace kitchen::manager {
@@ -86,6 +89,32 @@ TEST(LedgerLineTest, RoundTripsEscapesAndMissingPlacedAt) {
   EXPECT_EQ(back->recorded_at, entry.recorded_at);
 }
 
+TEST(LedgerLineTest, ADeadLetteredPositionIsALineOfItsOwnKind) {
+  LedgerEntry entry;
+  entry.dead_lettered = true;
+  entry.reason = "not an order: \"x\"";
+  entry.topic = "pizza-order";
+  entry.partition = 4;
+  entry.offset = 12;
+  entry.recorded_at = absl::FromUnixMillis(1795499328700);
+  std::string line = FormatLedgerLine(entry);
+  EXPECT_EQ(line,
+            "{\"dead_lettered\":true,\"topic\":\"pizza-order\",\"partition\":4,"
+            "\"offset\":12,\"reason\":\"not an order: \\\"x\\\"\","
+            "\"recorded_at\":\"2026-11-24T05:48:48.700Z\"}");
+  absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->dead_lettered);
+  EXPECT_EQ(back->reason, entry.reason);
+  EXPECT_EQ(back->partition, 4);
+  EXPECT_EQ(back->offset, 12);
+  EXPECT_EQ(back->pizza, "");
+  // An order line is none.
+  back = ParseLedgerLine(FormatLedgerLine(SampleEntry()));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->dead_lettered);
+}
+
 TEST(LedgerLineTest, EscapesWhatJsonRequiresAndNothingElse) {
   std::string out;
   AppendJsonString("\"quoted\" back\\slash\x01\ttab\r\nend \xc3\xa9", out);
@@ -117,6 +146,69 @@ TEST(LedgerLineTest, RejectsWhatIsNotALedgerLine) {
   no_offset.replace(no_offset.find("\"offset\""), 8, "\"offsex\"");
   EXPECT_EQ(ParseLedgerLine(no_offset).status().message(),
             "ledger line has no valid \"offset\"");
+}
+
+// A line with `field` set to `value` (a JSON number or string, as text).
+std::string WithField(const std::string& line, const std::string& field,
+                      const std::string& value) {
+  std::string key = "\"" + field + "\":";
+  size_t at = line.find(key);
+  EXPECT_NE(at, std::string::npos) << field;
+  at += key.size();
+  size_t end = line.find_first_of(",}", at);
+  return line.substr(0, at) + value + line.substr(end);
+}
+
+TEST(LedgerLineTest, RejectsNumbersOutOfTheirRangeInsteadOfTruncating) {
+  std::string line = FormatLedgerLine(SampleEntry());
+  // 2^32 + 17 read into 32 bits is table 17: a damaged line, not table 17.
+  EXPECT_EQ(ParseLedgerLine(WithField(line, "table", "4294967313"))
+                .status()
+                .message(),
+            "ledger line's \"table\" 4294967313 is out of range "
+            "(1..2147483647)");
+  EXPECT_FALSE(ParseLedgerLine(WithField(line, "table", "0")).ok());
+  EXPECT_EQ(ParseLedgerLine(WithField(line, "partition", "4294967299"))
+                .status()
+                .message(),
+            "ledger line's \"partition\" 4294967299 is out of range "
+            "(0..2147483647)");
+  EXPECT_FALSE(ParseLedgerLine(WithField(line, "partition", "-1")).ok());
+  EXPECT_FALSE(ParseLedgerLine(WithField(line, "offset", "-1")).ok());
+  // One past it must be an offset too.
+  EXPECT_EQ(ParseLedgerLine(WithField(line, "offset", "9223372036854775807"))
+                .status()
+                .message(),
+            "ledger line's \"offset\" 9223372036854775807 is out of range "
+            "(0..9223372036854775806)");
+  EXPECT_FALSE(
+      ParseLedgerLine(WithField(line, "offset", "9223372036854775808")).ok());
+  EXPECT_TRUE(
+      ParseLedgerLine(WithField(line, "offset", "9223372036854775806")).ok());
+}
+
+TEST(LedgerLineTest, RoundTripsPlacedAtOutsideTheYearsRfc3339Writes) {
+  // A foreign producer's clock may say anything; the ledger must give back
+  // what it was told, never another date.
+  for (int64_t seconds : {int64_t{-62135596801} /* 0000-12-31T23:59:59 */,
+                          int64_t{253402300800} /* 10000-01-01 */,
+                          int64_t{-99999999999999}, int64_t{99999999999999}}) {
+    LedgerEntry entry = SampleEntry();
+    entry.placed_at = absl::FromUnixSeconds(seconds);
+    std::string line = FormatLedgerLine(entry);
+    absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
+    ASSERT_TRUE(back.ok()) << back.status() << " " << line;
+    ASSERT_TRUE(back->placed_at.has_value()) << line;
+    EXPECT_EQ(*back->placed_at, *entry.placed_at) << line;
+  }
+}
+
+TEST(LedgerLineTest, DecodesEscapedSurrogatePairsToValidUtf8) {
+  std::string line = WithField(FormatLedgerLine(SampleEntry()), "pizza",
+                               "\"pizza \\ud83c\\udf55 \\u00e9\"");
+  absl::StatusOr<LedgerEntry> entry = ParseLedgerLine(line);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->pizza, "pizza \xf0\x9f\x8d\x95 \xc3\xa9");
 }
 
 }  // namespace

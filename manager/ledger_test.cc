@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "gtest/gtest.h"
@@ -137,6 +138,79 @@ TEST(LedgerTest, SomethingThatIsNotAFileIsRefused) {
             "ledger /dev/full is not a regular file");
 }
 
+TEST(LedgerTest, AnOffsetWithNoOffsetAfterItIsRefusedAndNothingWritten) {
+  std::string path = TempPath("last-offset.jsonl");
+  {
+    auto ledger = Ledger::Open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ASSERT_TRUE((*ledger)->Append({Entry(1, 4)}).ok());
+    absl::Status appended = (*ledger)->Append(
+        {Entry(1, 5), Entry(1, std::numeric_limits<int64_t>::max())});
+    EXPECT_EQ(appended.message(),
+              "cannot record pizza-order[1] offset 9223372036854775807: the "
+              "next offset would overflow");
+    EXPECT_EQ((*ledger)->NextOffset("pizza-order", 1), 5);
+  }
+  auto reopened = Ledger::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->lines(), 1);
+}
+
+TEST(LedgerTest, FilesAreCreatedReadableByTheirOwnerAndGroupOnly) {
+  std::string path = TempPath("mode.jsonl");
+  ::umask(0);  // What is asked for, not what a umask leaves of it.
+  {
+    auto ledger = Ledger::Open(path);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ASSERT_TRUE((*ledger)->Append({Entry(0, 0)}).ok());
+  }
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640);
+  std::ofstream(path, std::ios::app) << "{\"torn";
+  ASSERT_TRUE(Ledger::Open(path).ok());
+  int side_files = 0;
+  for (const auto& file : std::filesystem::directory_iterator(
+           std::filesystem::path(path).parent_path())) {
+    if (file.path().string().find("mode.jsonl.torn-") == std::string::npos) {
+      continue;
+    }
+    ++side_files;
+    ASSERT_EQ(::stat(file.path().c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0640) << file.path();
+  }
+  EXPECT_EQ(side_files, 1);
+  ::umask(022);
+}
+
+TEST(LedgerTest, ALedgerDeletedOrRenamedUnderItIsNeverWrittenAgain) {
+  std::string path = TempPath("moved.jsonl");
+  std::string moved = TempPath("moved-away.jsonl");
+  auto ledger = Ledger::Open(path);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  ASSERT_TRUE((*ledger)->Append({Entry(0, 0)}).ok());
+  ASSERT_EQ(::rename(path.c_str(), moved.c_str()), 0);
+  absl::Status appended = (*ledger)->Append({Entry(0, 1)});
+  EXPECT_EQ(appended.message(),
+            absl::StrCat("ledger ", path,
+                         " was renamed or replaced while the manager ran (the "
+                         "file open is no longer the file of that name): "
+                         "nothing more is written to it"));
+  EXPECT_EQ(ReadAll(moved), FormatLedgerLine(Entry(0, 0)) + "\n");
+  // Another manager may lock the path now: that is another ledger.
+  auto second = Ledger::Open(path);
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  std::string deleted = TempPath("deleted.jsonl");
+  auto third = Ledger::Open(deleted);
+  ASSERT_TRUE(third.ok()) << third.status();
+  ASSERT_EQ(::unlink(deleted.c_str()), 0);
+  EXPECT_EQ((*third)->Append({Entry(0, 1)}).message(),
+            absl::StrCat("ledger ", deleted,
+                         " was deleted while the manager ran: nothing more is "
+                         "written to it"));
+}
+
 TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
   std::string path = TempPath("report.jsonl");
   {
@@ -147,10 +221,17 @@ TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
             ->Append({Entry(0, 5, "diavola", 3), Entry(0, 6, "margherita", 3),
                       Entry(2, 1, "margherita", 12)})
             .ok());
+    LedgerEntry parked = Entry(2, 2);
+    parked.dead_lettered = true;
+    parked.reason = "not an order";
+    ASSERT_TRUE((*ledger)->Append({parked}).ok());
+    EXPECT_EQ((*ledger)->orders(), 3);
+    EXPECT_EQ((*ledger)->NextOffset("pizza-order", 2), 3);
   }
   absl::StatusOr<LedgerReport> report = ReportOnLedger(path);
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->orders, 3);
+  EXPECT_EQ(report->orders, 3) << "a dead-lettered record is no order";
+  EXPECT_EQ(report->dead_lettered, 1);
   EXPECT_EQ(report->by_pizza.at("margherita"), 2);
   EXPECT_EQ(report->by_table.at(3), 2);
   EXPECT_EQ(report->first_placed, absl::FromUnixSeconds(1700000001));
@@ -162,7 +243,8 @@ TEST(ReportTest, CountsPerPizzaAndTableWithFirstAndLastTimes) {
           "\",\"orders\":3,\"first_placed_at\":\"2023-11-14T22:13:21.000Z\","
           "\"last_placed_at\":\"2023-11-14T22:13:26.000Z\","
           "\"per_pizza\":{\"diavola\":1,\"margherita\":2},"
-          "\"per_table\":{\"3\":2,\"12\":1},\"unfinished_bytes\":0}\n"));
+          "\"per_table\":{\"3\":2,\"12\":1},\"dead_lettered\":1,"
+          "\"unfinished_bytes\":0}\n"));
 }
 
 }  // namespace

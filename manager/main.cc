@@ -43,7 +43,8 @@ any moment and restarted records every order exactly once. A torn last line left
 crash is moved aside to LEDGER.torn-<ms> and the ledger repaired.
 
 Exit status: 0 done; 1 bad flag or argument; 2 Kafka failed; 3 the ledger cannot be
-used (locked by another manager, damaged, unwritable, disk full).
+used (locked by another manager, damaged, unwritable, disk full, deleted or
+renamed while running, or written from another log than the topic's).
 )";
 
 constexpr int kExitLedger = 3;
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
   options.loop.batch_max_records = absl::GetFlag(FLAGS_sync_max_records);
   options.loop.batch_max_delay = absl::GetFlag(FLAGS_sync_max_delay);
   options.handler_failure_exit = kExitLedger;
+  // A position not in the log stops the manager (service/loop.h) instead of
+  // a jump to the log's start that would skip a new log's orders.
+  options.consumer_defaults = {{"auto.offset.reset", "error"}};
   if (options.loop.batch_max_records < 1 ||
       options.loop.batch_max_delay < absl::ZeroDuration()) {
     return service::UsageError(

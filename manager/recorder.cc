@@ -15,8 +15,10 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::Open(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(path);
   if (!ledger.ok()) return ledger.status();
-  logging::Info("ledger %s: %d orders recorded so far", path,
-                (*ledger)->lines());
+  logging::Info(
+      "ledger %s: %d orders recorded so far (and %d records "
+      "dead-lettered)",
+      path, (*ledger)->orders(), (*ledger)->dead_lettered());
   return std::make_unique<Recorder>(*std::move(ledger));
 }
 
@@ -48,6 +50,18 @@ absl::Status Recorder::Flush() {
   return absl::OkStatus();
 }
 
+absl::Status Recorder::OnDeadLettered(const service::Position& at,
+                                      const absl::Status& reason) {
+  LedgerEntry entry;
+  entry.dead_lettered = true;
+  entry.reason = std::string(reason.message());
+  entry.topic = std::string(at.topic);
+  entry.partition = at.partition;
+  entry.offset = at.offset;
+  entry.recorded_at = absl::Now();
+  return ledger_->Append({entry});
+}
+
 void Recorder::OnAssigned(
     const std::vector<kafka::TopicPartition>& partitions) {
   std::string text;
@@ -60,8 +74,63 @@ void Recorder::OnAssigned(
   logging::Info("reading from the ledger's positions: %s", text);
 }
 
+absl::Status Recorder::CheckResumePoint(const service::Position& at,
+                                        const kitchen::v1::Order* order) const {
+  const LedgerEntry* recorded =
+      ledger_->LastEntry(std::string(at.topic), at.partition);
+  if (recorded == nullptr) return absl::OkStatus();
+  auto describe = [](const std::string& id, const std::string& pizza,
+                     int32_t table, const absl::optional<absl::Time>& placed) {
+    return absl::StrCat(
+        "order \"", id, "\" ", pizza, " for table ", table, " placed ",
+        placed.has_value() ? absl::StrCat(absl::ToUnixMillis(*placed), " ms")
+                           : std::string("at an unknown time"));
+  };
+  std::string found = order == nullptr
+                          ? std::string("a record that is not an order")
+                          : describe(order->order_id(), order->pizza(),
+                                     order->table(), orders::PlacedAt(*order));
+  std::string expected =
+      recorded->dead_lettered
+          ? std::string("a record that is not an order (dead-lettered)")
+          : describe(recorded->order_id, recorded->pizza, recorded->table,
+                     recorded->placed_at);
+  // The ledger keeps times to the millisecond.
+  auto millis = [](const absl::optional<absl::Time>& when) {
+    return when.has_value() ? absl::optional<int64_t>(absl::ToUnixMillis(*when))
+                            : absl::nullopt;
+  };
+  const bool same =
+      order == nullptr
+          ? recorded->dead_lettered
+          : !recorded->dead_lettered &&
+                order->order_id() == recorded->order_id &&
+                order->pizza() == recorded->pizza &&
+                order->table() == recorded->table &&
+                millis(orders::PlacedAt(*order)) == millis(recorded->placed_at);
+  if (same) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("offset ", at.offset, " holds ", found, " where ",
+                   StoreName(), " recorded ", expected));
+}
+
+std::string Recorder::StoreName() const {
+  return absl::StrCat("ledger ", ledger_->path());
+}
+
+void Recorder::OnPartOfTopic(
+    const std::vector<kafka::TopicPartition>& lacking) {
+  lacking_ = lacking.empty() ? "" : kafka::DescribePartitions(lacking);
+}
+
 std::string Recorder::Summary() const {
-  return absl::StrCat(recorded_, " orders recorded");
+  return absl::StrCat(
+      recorded_, " orders recorded",
+      lacking_.empty()
+          ? ""
+          : absl::StrCat(" (not the book of record: its last assignment "
+                         "lacked ",
+                         lacking_, ", another member's)"));
 }
 
 }  // namespace kitchen::manager

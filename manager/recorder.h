@@ -11,8 +11,10 @@
 //     when nothing more is waiting, at --sync_max_records or --sync_max_delay)
 //     and each batch is fsync'ed (Flush) before the loop stores its offsets
 //     (Kafka's offsets then serve lag monitoring only).
-// Records that are not orders go to the dead-letter topic, never into the
-// ledger (the loop does that).
+// Records that are not orders go to the dead-letter topic (the loop does that),
+// never into the ledger as orders: once a copy is safe, the ledger gets a
+// dead-lettered line for its position (OnDeadLettered), so that no later
+// assignment of the partition starts before it and parks it again.
 //
 // Usage:
 //   absl::StatusOr<std::unique_ptr<Recorder>> recorder =
@@ -61,12 +63,25 @@ class Recorder : public service::Handler {
   // (unwritable, disk full) leaves the ledger as it was before the batch.
   absl::Status Flush() override;
 
+  // Writes the dead-lettered line for `at` and waits until it is on disk (the
+  // loop has flushed the batch before the poison record).
+  absl::Status OnDeadLettered(const service::Position& at,
+                              const absl::Status& reason) override;
+
   absl::optional<int64_t> NextOffset(const std::string& topic,
                                      int32_t partition) const override {
     return ledger_->NextOffset(topic, partition);
   }
   void OnAssigned(
       const std::vector<kafka::TopicPartition>& partitions) override;
+  // The order at a partition's last ledger line, read again at assignment,
+  // must be the one recorded (order id, pizza, table, time placed), and a
+  // dead-lettered position must again hold something that is not an order.
+  absl::Status CheckResumePoint(const service::Position& at,
+                                const kitchen::v1::Order* order) const override;
+  std::string StoreName() const override;
+  void OnPartOfTopic(
+      const std::vector<kafka::TopicPartition>& lacking) override;
 
   std::string Summary() const override;
 
@@ -77,6 +92,9 @@ class Recorder : public service::Handler {
   std::unique_ptr<Ledger> ledger_;
   std::vector<LedgerEntry> batch_;
   int64_t recorded_ = 0;
+  // The partitions the last assignment lacked ("" when it had all), for the
+  // stop line.
+  std::string lacking_;
 };
 
 }  // namespace kitchen::manager

@@ -46,6 +46,15 @@ std::vector<std::string> LedgerLines(const std::string& path) {
   return absl::StrSplit(text.str(), '\n', absl::SkipEmpty());
 }
 
+// The lines of the ledger that are orders (not dead-lettered positions).
+std::vector<std::string> OrderLines(const std::string& path) {
+  std::vector<std::string> orders;
+  for (const std::string& line : LedgerLines(path)) {
+    if (!absl::StrContains(line, "\"dead_lettered\"")) orders.push_back(line);
+  }
+  return orders;
+}
+
 TEST(RecorderTest, AnOrderIsInTheLedgerOnlyOnceFlushedWithItsPosition) {
   std::string path = TempPath("plain.jsonl");
   auto recorder = Recorder::Open(path);
@@ -146,7 +155,7 @@ TEST(RecorderLoopTest, EveryOrderOnceWithPositionsFromTheLedgerNotKafka) {
                         absl::Seconds(30)));
   EXPECT_TRUE((*running)->Stop().ok());
   EXPECT_EQ((*recorder)->recorded(), 20);
-  EXPECT_EQ(Positions(LedgerLines(path)), Positions(placed));
+  EXPECT_EQ(Positions(OrderLines(path)), Positions(placed));
   EXPECT_FALSE(
       absl::StrContains(absl::StrJoin(LedgerLines(path), "\n"), "garbage"));
   EXPECT_EQ((*harness)->DeadLetters(1, absl::Seconds(20)).size(), 1u);
@@ -158,10 +167,10 @@ TEST(RecorderLoopTest, EveryOrderOnceWithPositionsFromTheLedgerNotKafka) {
   ASSERT_TRUE(empty.ok()) << empty.status();
   running = (*harness)->Run(**empty, "manager", options);
   ASSERT_TRUE(running.ok()) << running.status();
-  EXPECT_TRUE(WaitUntil([&] { return LedgerLines(rebuilt).size() >= 20; },
+  EXPECT_TRUE(WaitUntil([&] { return OrderLines(rebuilt).size() >= 20; },
                         absl::Seconds(30)));
   EXPECT_TRUE((*running)->Stop().ok());
-  EXPECT_EQ(Positions(LedgerLines(rebuilt)), Positions(placed));
+  EXPECT_EQ(Positions(OrderLines(rebuilt)), Positions(placed));
   empty->reset();
 
   // And a full ledger: only what came since.
@@ -176,7 +185,51 @@ TEST(RecorderLoopTest, EveryOrderOnceWithPositionsFromTheLedgerNotKafka) {
   EXPECT_TRUE((*running)->Stop().ok());
   EXPECT_EQ((*again)->recorded(), 5);
   placed.insert(placed.end(), later.begin(), later.end());
-  EXPECT_EQ(Positions(LedgerLines(rebuilt)), Positions(placed));
+  EXPECT_EQ(Positions(OrderLines(rebuilt)), Positions(placed));
+}
+
+TEST(RecorderLoopTest, APoisonRecordIsParkedOnceThroughARebalance) {
+  auto harness = LoopHarness::Start();
+  ASSERT_TRUE(harness.ok()) << harness.status();
+  ASSERT_EQ((*harness)->PlaceOrders(6).size(), 6u);
+  // The last record of its partition: no order after it tells the ledger it
+  // was passed.
+  absl::StatusOr<service::Position> poison =
+      (*harness)->ProduceRaw("3", "garbage");
+  ASSERT_TRUE(poison.ok()) << poison.status();
+  std::string path = TempPath("parked.jsonl");
+  auto recorder = Recorder::Open(path);
+  ASSERT_TRUE(recorder.ok()) << recorder.status();
+  auto running = (*harness)->Run(**recorder, "manager");
+  ASSERT_TRUE(running.ok()) << running.status();
+  EXPECT_TRUE(WaitUntil([&] { return (*harness)->Committed("manager") == 7; },
+                        absl::Seconds(30)));
+  EXPECT_TRUE((*running)->Stop().ok());
+  EXPECT_EQ(OrderLines(path).size(), 6u);
+  EXPECT_EQ((*recorder)->NextOffset("pizza-order", poison->partition),
+            poison->offset + 1);
+
+  // A new member of the group (what every rebalance and restart makes): the
+  // partition goes on after the poison record, so only the next one is parked.
+  running = (*harness)->Run(**recorder, "manager");
+  ASSERT_TRUE(running.ok()) << running.status();
+  ASSERT_TRUE((*harness)->ProduceRaw("3", "next").ok());
+  EXPECT_TRUE(WaitUntil([&] { return (*harness)->Committed("manager") == 8; },
+                        absl::Seconds(30)));
+  EXPECT_TRUE((*running)->Stop().ok());
+  std::vector<service::ReadRecord> parked =
+      (*harness)->DeadLetters(3, absl::Seconds(3));
+  ASSERT_EQ(parked.size(), 2u);
+  EXPECT_EQ(parked[0].value, "garbage");
+  EXPECT_EQ(parked[1].value, "next");
+  EXPECT_EQ(OrderLines(path).size(), 6u) << "dead letters are not orders";
+  EXPECT_EQ((*recorder)->Summary(), "6 orders recorded");
+  recorder->reset();
+  // And the ledger says so across a restart.
+  auto reopened = Recorder::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->NextOffset("pizza-order", poison->partition),
+            poison->offset + 2);
 }
 
 }  // namespace

@@ -34,6 +34,10 @@ absl::StatusOr<LedgerReport> ReportOnLedger(const std::string& path) {
   report.path = path;
   absl::StatusOr<LedgerScan> scan =
       ScanLedger(fd, path, [&](const LedgerEntry& e) {
+        if (e.dead_lettered) {
+          ++report.dead_lettered;
+          return;
+        }
         ++report.orders;
         ++report.by_pizza[e.pizza];
         ++report.by_table[e.table];
@@ -72,6 +76,12 @@ std::string FormatReportText(const LedgerReport& report) {
   for (const auto& [table, count] : report.by_table) {
     absl::StrAppendFormat(&text, "  table %-4d %8d\n", table, count);
   }
+  if (report.dead_lettered > 0) {
+    absl::StrAppendFormat(&text,
+                          "\n(%d records that were not orders went to the "
+                          "dead-letter topic)\n",
+                          report.dead_lettered);
+  }
   if (report.unfinished_bytes > 0) {
     absl::StrAppendFormat(
         &text, "\n(an unfinished last line of %d bytes was left out)\n",
@@ -104,8 +114,8 @@ std::string FormatReportJson(const LedgerReport& report) {
     absl::StrAppend(&json, first ? "" : ",", "\"", table, "\":", count);
     first = false;
   }
-  absl::StrAppend(&json, "},\"unfinished_bytes\":", report.unfinished_bytes,
-                  "}\n");
+  absl::StrAppend(&json, "},\"dead_lettered\":", report.dead_lettered,
+                  ",\"unfinished_bytes\":", report.unfinished_bytes, "}\n");
   return json;
 }
 

@@ -34,6 +34,9 @@ struct LedgerReport {
   absl::optional<absl::Time> first_placed;  // Among orders that say when.
   absl::optional<absl::Time> last_placed;
   int64_t unfinished_bytes = 0;  // After the last newline.
+  // Positions of records that were not orders (dead-lettered): not counted
+  // as orders anywhere above.
+  int64_t dead_lettered = 0;
 };
 
 absl::StatusOr<LedgerReport> ReportOnLedger(const std::string& path);

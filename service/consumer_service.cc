@@ -69,8 +69,11 @@ int Run(ServiceOptions options,
   if (absl::GetFlag(FLAGS_print_kafka_config)) {
     // Without asking the brokers, so with the fetch wait for Kafka; on the dev
     // broker the running service takes 2 ms (kafka::ConsumerDefaultsFor).
-    absl::Status printed = cli::PrintEffectiveKafkaConfig(
-        *kafka, kafka::ConsumerDefaults(options.group), stdout);
+    kafka::Properties defaults = kafka::ConsumerDefaults(options.group);
+    defaults.insert(defaults.end(), options.consumer_defaults.begin(),
+                    options.consumer_defaults.end());
+    absl::Status printed =
+        cli::PrintEffectiveKafkaConfig(*kafka, defaults, stdout);
     return printed.ok() ? cli::kExitOk : UsageError(printed.message());
   }
   if (absl::Status prepared =
@@ -78,8 +81,11 @@ int Run(ServiceOptions options,
       !prepared.ok()) {
     return UsageError(prepared.message());
   }
-  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
-      *kafka, kafka::ConsumerDefaultsFor(*kafka, options.group));
+  kafka::Properties defaults =
+      kafka::ConsumerDefaultsFor(*kafka, options.group);
+  defaults.insert(defaults.end(), options.consumer_defaults.begin(),
+                  options.consumer_defaults.end());
+  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(*kafka, defaults);
   if (!conf.ok()) return UsageError(conf.status().message());
 
   absl::StatusOr<std::unique_ptr<Handler>> handler = make_handler();

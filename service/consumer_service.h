@@ -63,6 +63,9 @@ struct ServiceOptions {
   // How the loop runs; its health_file comes from --health_file.
   LoopOptions loop;
   int handler_failure_exit = cli::kExitKafka;
+  // Consumer defaults of this service's own, over kafka::ConsumerDefaults
+  // (the manager: auto.offset.reset=error, see manager/main.cc).
+  kafka::Properties consumer_defaults;
 };
 
 using HandlerFactory =

@@ -112,12 +112,31 @@ class Handler {
     return absl::nullopt;
   }
 
+  // kOwnPositions: whether the record at the last position the store holds
+  // for a partition (NextOffset() - 1), read again at assignment, is the one
+  // the store recorded there: `order` is it decoded, null when it is not an
+  // order. An error (saying what differs) means the partition's log was
+  // replaced since the store was written (topic re-created, broker data
+  // lost); the loop stops, as on Handle()'s errors.
+  virtual absl::Status CheckResumePoint(const Position& at,
+                                        const kitchen::v1::Order* order) const {
+    return absl::OkStatus();
+  }
+  // kOwnPositions: what the store is, for the loop's errors ("ledger
+  // ledger.jsonl").
+  virtual std::string StoreName() const { return "the handler's store"; }
+
   // Hooks, each called on the thread that runs the loop and closes its
   // consumer, like everything above.
   // Partitions arrived, each with the offset it starts at (kCommittedOffset:
   // the group's committed offset).
   virtual void OnAssigned(
       const std::vector<kafka::TopicPartition>& partitions) {}
+  // kOwnPositions: the partitions of the topic the last assignment did not
+  // give this member (empty: it has the whole topic), so another member of the
+  // group has them; the loop has logged a warning.
+  virtual void OnPartOfTopic(
+      const std::vector<kafka::TopicPartition>& lacking) {}
   // Partitions are going (`lost`: already someone else's), after the batch
   // holding their records was flushed and kept.
   virtual void OnRevoked(const std::vector<kafka::TopicPartition>& partitions,

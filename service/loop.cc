@@ -2,8 +2,11 @@
 
 #include "service/loop.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
@@ -31,9 +34,24 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     absl::StatusOr<absl::optional<kafka::Message>> polled =
         consumer_->Poll(batch_records_ > 0 ? 0 : 100);
     if (!polled.ok()) {
-      Fail(polled.status(), /*by_handler=*/false);
+      if (absl::IsOutOfRange(polled.status()) &&
+          progress_ == Progress::kOwnPositions) {
+        // auto.offset.reset=error: a position the store took is not in the
+        // log any more. Never jump: a jump back re-reads a new log's records
+        // as "already recorded".
+        Fail(absl::FailedPreconditionError(absl::StrCat(
+                 polled.status().message(), ": the log is not the one ",
+                 handler_.StoreName(),
+                 " was written from (the topic deleted and re-created, or "
+                 "the broker's data lost); move it aside, or start with a new "
+                 "one, to record the new log from its start")),
+             /*by_handler=*/true);
+      } else {
+        Fail(polled.status(), /*by_handler=*/false);
+      }
       break;
     }
+    if (!failure_.ok()) break;  // Met in a rebalance inside the poll.
     // Partitions arrive inside Poll, possibly with a first record: the backlog
     // is said before that record is handled, from the group's committed
     // offsets, so it is what a service that was stopped has to catch up on
@@ -64,6 +82,11 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
   PartitionKey key{message.topic(), message.partition()};
   const int64_t offset = message.offset();
   if (progress_ == Progress::kOwnPositions) {
+    if (auto verify = verify_.find(key); verify != verify_.end()) {
+      const int64_t expected = verify->second;
+      verify_.erase(verify);
+      if (!CheckResumePoint(message, expected)) return false;
+    }
     auto next = next_.find(key);
     if (next != next_.end() && offset < next->second) return true;  // Kept.
   }
@@ -76,8 +99,8 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     if (!dead_letters_.SendPatiently(message, decoded, stop).ok()) {
       return false;  // Stopping: not marked done, so it comes again.
     }
-    if (absl::Status noted = handler_.OnDeadLettered(
-            {key.first, key.second, offset}, decoded);
+    if (absl::Status noted =
+            handler_.OnDeadLettered({key.first, key.second, offset}, decoded);
         !noted.ok()) {
       Fail(std::move(noted), /*by_handler=*/true);
       return false;
@@ -152,19 +175,122 @@ void Loop::LogLagIfDue() {
   handler_.OnLag(lags);
 }
 
+bool Loop::CheckResumePoint(const kafka::Message& message, int64_t expected) {
+  const std::string where =
+      absl::StrCat(message.topic(), "/", message.partition());
+  absl::Status same;
+  if (message.offset() != expected) {
+    same = absl::FailedPreconditionError(absl::StrCat(
+        "the record at offset ", expected, ", the last ", handler_.StoreName(),
+        " holds, is gone (the partition's first record is now at ",
+        message.offset(), ")"));
+  } else {
+    const bool is_order = orders::DecodeOrderInto(message.value(), order_).ok();
+    same = handler_.CheckResumePoint(
+        {message.topic(), message.partition(), message.offset()},
+        is_order ? &order_ : nullptr);
+  }
+  if (same.ok()) return true;
+  Fail(absl::FailedPreconditionError(absl::StrCat(
+           where, ": ", same.message(), ": the log is not the one ",
+           handler_.StoreName(),
+           " was written from (the topic deleted and re-created, or the "
+           "broker's data lost); move it aside, or start with a new one, to "
+           "record the new log from its start")),
+       /*by_handler=*/true);
+  return false;
+}
+
+void Loop::StartFromStore(kafka::TopicPartition& partition) {
+  const PartitionKey key{partition.topic, partition.partition};
+  const std::string where =
+      absl::StrCat(partition.topic, "/", partition.partition);
+  verify_.erase(key);
+  absl::optional<int64_t> next =
+      handler_.NextOffset(partition.topic, partition.partition);
+  if (!next.has_value()) {
+    partition.offset = kafka::kEarliestOffset;
+    next_.erase(key);
+    return;
+  }
+  partition.offset = *next;
+  next_[key] = *next;
+  if (*next < 0) return;  // Not an offset: librdkafka refuses it.
+  absl::StatusOr<kafka::Watermarks> log = consumer_->QueryWatermarks(
+      partition.topic, partition.partition, absl::Seconds(5));
+  if (!log.ok()) {
+    // The record at the store's last offset is still checked below, and a
+    // position out of the log stops the loop (auto.offset.reset=error).
+    logging::Warning("%s: %s; its log's start and end are not checked", where,
+                     log.status().message());
+  } else if (log->high < *next) {
+    Fail(absl::FailedPreconditionError(absl::StrCat(
+             where, ": ", handler_.StoreName(), " holds offsets up to ",
+             *next - 1, " but the partition's log ends at offset ", log->high,
+             ": the log is not the one it was written from (the topic "
+             "deleted and re-created, or the broker's data lost); move it "
+             "aside, or start with a new one, to record the new log from its "
+             "start")),
+         /*by_handler=*/true);
+    return;
+  } else if (log->low > *next) {
+    // Removed by retention before they were read: lost to the store, said
+    // at every assignment until the store passes them.
+    logging::Error(
+        "%s: offsets %d to %d (%d records) were removed from the log "
+        "(retention) before they were read: they are not in %s, which goes "
+        "on at offset %d",
+        where, *next, log->low - 1, log->low - *next, handler_.StoreName(),
+        log->low);
+    partition.offset = log->low;
+    next_[key] = log->low;
+    return;
+  }
+  if (log.ok() && *next - 1 < log->low) return;  // Nothing left to check.
+  // Read the store's last record again first: the same record, or another
+  // log.
+  partition.offset = *next - 1;
+  verify_[key] = *next - 1;
+}
+
+void Loop::SayPartOfTopic(
+    const std::vector<kafka::TopicPartition>& partitions) {
+  std::vector<kafka::TopicPartition> lacking;
+  absl::flat_hash_map<std::string, std::vector<int32_t>> by_topic;
+  for (const kafka::TopicPartition& p : partitions) {
+    by_topic[p.topic].push_back(p.partition);
+  }
+  for (const auto& [topic, numbers] : by_topic) {
+    absl::StatusOr<int> count =
+        consumer_->PartitionCount(topic, absl::Seconds(5));
+    if (!count.ok()) {
+      logging::Warning("%s; whether this member has all of %s is unknown",
+                       count.status().message(), topic);
+      continue;
+    }
+    for (int32_t p = 0; p < *count; ++p) {
+      if (std::find(numbers.begin(), numbers.end(), p) == numbers.end()) {
+        lacking.push_back({topic, p});
+      }
+    }
+  }
+  if (!lacking.empty()) {
+    logging::Warning(
+        "%s is not the book of record: another member of the consumer group "
+        "has %s, so their records go elsewhere (run one per group; a member "
+        "killed a moment ago stays in the group until its session times out)",
+        handler_.StoreName(), kafka::DescribePartitions(lacking));
+  }
+  handler_.OnPartOfTopic(lacking);
+}
+
 void Loop::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
   if (progress_ == Progress::kOwnPositions) {
     // The handler's store, not Kafka's committed offset, says where to go on.
     for (kafka::TopicPartition& partition : partitions) {
-      absl::optional<int64_t> next =
-          handler_.NextOffset(partition.topic, partition.partition);
-      partition.offset = next.value_or(kafka::kEarliestOffset);
-      if (next.has_value()) {
-        next_[{partition.topic, partition.partition}] = *next;
-      } else {
-        next_.erase({partition.topic, partition.partition});
-      }
+      if (failure_.ok()) StartFromStore(partition);
     }
+    if (failure_.ok() && !partitions.empty()) SayPartOfTopic(partitions);
   }
   // Rebalances are eager: every assignment follows a revocation of all.
   assigned_since_poll_ = !partitions.empty();
@@ -178,6 +304,7 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
   if (failure_.ok()) CloseBatch();
   for (const kafka::TopicPartition& partition : partitions) {
     next_.erase({partition.topic, partition.partition});
+    verify_.erase({partition.topic, partition.partition});
   }
   handler_.OnRevoked(partitions, lost);
 }

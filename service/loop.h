@@ -84,6 +84,15 @@ class Loop : public kafka::RebalanceListener {
   // Ends the batch: the handler flushes, then the progress of what it made
   // durable is kept. False on an error (then recorded in failure_).
   bool CloseBatch();
+  // kOwnPositions, at assignment: where `partition` starts, from the handler's
+  // next offset and the log's watermarks (a log replaced or cut by retention
+  // under the store is found here).
+  void StartFromStore(kafka::TopicPartition& partition);
+  // The first record of a partition after assignment, at the offset in
+  // verify_ if the log is the store's; false when the loop must stop.
+  bool CheckResumePoint(const kafka::Message& message, int64_t expected);
+  // Under kOwnPositions, warns when the assignment is not the whole topic.
+  void SayPartOfTopic(const std::vector<kafka::TopicPartition>& partitions);
   void Fail(absl::Status status, bool by_handler);
   void LogLag(const char* what, kafka::LagFrom from);
   void LogLagIfDue();
@@ -105,6 +114,9 @@ class Loop : public kafka::RebalanceListener {
   // kOwnPositions: the next offset to accept per assigned partition (a record
   // below it is a replay): the handler's, plus what was done since.
   absl::flat_hash_map<PartitionKey, int64_t> next_;
+  // kOwnPositions: per partition just assigned, the offset of the handler's
+  // last record, read again first to check the log is the one it recorded.
+  absl::flat_hash_map<PartitionKey, int64_t> verify_;
   // An error, possibly met inside a rebalance callback, reported by Run().
   absl::Status failure_;
   bool handler_failed_ = false;

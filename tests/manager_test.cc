@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,6 +21,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/harness.h"
@@ -29,6 +31,15 @@ namespace {
 
 std::vector<std::string> LedgerLines(const std::string& path) {
   return absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty());
+}
+
+// The ledger's lines that are orders (not dead-lettered positions).
+std::vector<std::string> OrderLines(const std::string& path) {
+  std::vector<std::string> orders;
+  for (const std::string& line : LedgerLines(path)) {
+    if (!absl::StrContains(line, "\"dead_lettered\"")) orders.push_back(line);
+  }
+  return orders;
 }
 
 // The value of "name":"value" in a ledger line.
@@ -62,7 +73,7 @@ class ManagerTest : public BrokerTest {
   }
 
   bool LedgerReaches(size_t lines, absl::Duration timeout) {
-    return WaitUntil([&] { return LedgerLines(ledger_).size() >= lines; },
+    return WaitUntil([&] { return OrderLines(ledger_).size() >= lines; },
                      timeout);
   }
 
@@ -76,7 +87,7 @@ class ManagerTest : public BrokerTest {
 
   // Asserts that the ledger holds exactly the topic's orders, each once.
   void ExpectEachOrderExactlyOnce(size_t orders) {
-    std::vector<std::string> lines = LedgerLines(ledger_);
+    std::vector<std::string> lines = OrderLines(ledger_);
     std::set<std::string> ids;
     std::set<std::pair<std::string, std::string>> positions;
     for (const std::string& line : lines) {
@@ -201,6 +212,75 @@ TEST_F(ManagerTest, PoisonRecordsGoToTheDeadLetterTopicNotTheLedger) {
   EXPECT_FALSE(absl::StrContains(ReadFile(ledger_), "garbage"));
 }
 
+TEST_F(ManagerTest,
+       APoisonRecordIsDeadLetteredOnceThroughRestartsAndRebalances) {
+  PlaceOrders(5);
+  // The last record of its partition: no order after it.
+  ASSERT_TRUE(ProduceRaw(bootstrap(), topic(), "3", "garbage").ok());
+  auto manager = StartManager();
+  ASSERT_EQ(ReadRecords(bootstrap(), dead_letter_topic(), 1, absl::Seconds(30))
+                .size(),
+            1u)
+      << manager->Stderr();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return CountCommitted(bootstrap(), group("manager"), topic())
+                   .value_or(-1) == 6;
+      },
+      absl::Seconds(30)))
+      << manager->Stderr();
+  Stop(manager);
+  // A restart, then a rebalance: a second member joins the group (on a ledger
+  // of its own), takes half the partitions, and leaves.
+  manager = StartManager();
+  ASSERT_TRUE(manager->WaitForStderr("partitions assigned", absl::Seconds(30)))
+      << manager->Stderr();
+  std::string other_ledger = TempPath("other.jsonl");
+  auto second = StartService(
+      "manager", {"--ledger=" + other_ledger, "-X", "session.timeout.ms=6000"});
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE(
+      (*second)->WaitForStderr("partitions assigned", absl::Seconds(30)))
+      << (*second)->Stderr();
+  // Neither passes for the book of record while they share the group.
+  ASSERT_TRUE(
+      (*second)->WaitForStderr("is not the book of record", absl::Seconds(30)))
+      << (*second)->Stderr();
+  Stop(*second);
+  EXPECT_TRUE(absl::StrContains((*second)->Stderr(),
+                                "(not the book of record: its last assignment "
+                                "lacked "))
+      << (*second)->Stderr();
+  EXPECT_TRUE(manager->WaitForStderr(
+      absl::StrCat("ledger ", ledger_, " is not the book of record"),
+      absl::Seconds(30)))
+      << manager->Stderr();
+  // A record after it on its partition, to know the manager went past it.
+  ASSERT_TRUE(ProduceRaw(bootstrap(), topic(), "3", "next").ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return LinesWith(ReadFile(ledger_), "\"dead_lettered\"").size() >= 2;
+      },
+      absl::Seconds(60)))
+      << manager->Stderr();
+  Stop(manager);
+  std::vector<Record> dead =
+      ReadRecords(bootstrap(), dead_letter_topic(), 3, absl::Seconds(5));
+  std::vector<std::string> values;
+  for (const Record& record : dead) values.push_back(record.value);
+  // The second member's ledger was empty: it parks what it reads from its
+  // partitions' start, unless the partition holding "garbage" went to the
+  // first member; either way the first manager's ledger parks it once.
+  EXPECT_EQ(std::count(values.begin(), values.end(), "next"), 1);
+  int garbage = std::count(values.begin(), values.end(), "garbage");
+  EXPECT_TRUE(garbage == 1 ||
+              (garbage == 2 && ReadFile(other_ledger).find("dead_lettered") !=
+                                   std::string::npos))
+      << absl::StrJoin(values, ",");
+  ExpectEachOrderExactlyOnce(5);
+  EXPECT_EQ(LinesWith(ReadFile(ledger_), "\"dead_lettered\":true").size(), 2u);
+}
+
 TEST_F(ManagerTest, ADeadLetterTopicThatIsTheOrderTopicIsRefused) {
   RunResult manager = RunService(
       "manager", {"--ledger=" + ledger_, "--dead_letter_topic=" + topic()});
@@ -310,7 +390,7 @@ per table:
           "\",\"orders\":3,\"first_placed_at\":\"2026-11-24T10:00:00.000Z\","
           "\"last_placed_at\":\"2026-11-24T10:05:00.000Z\",\"per_pizza\":{"
           "\"diavola\":1,\"margherita\":2},\"per_table\":{\"3\":2,\"12\":1},"
-          "\"unfinished_bytes\":0}\n"));
+          "\"dead_lettered\":0,\"unfinished_bytes\":0}\n"));
 
   std::ofstream(ledger, std::ios::app) << "{\"pizza\": oops}\n";
   RunResult damaged =
