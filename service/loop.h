@@ -3,9 +3,14 @@
 // The poll loop of every consumer service, around a Handler
 // (service/handler.h): poll → decode → dead-letter → handler → progress.
 //  - A record that is not an order (bytes that do not parse, no pizza, table
-//    <= 0) is parked on the dead-letter topic, patiently, and only then marked
-//    done; what was handled before it is flushed and kept first, so a kept
-//    offset never passes an order that is not durable.
+//    <= 0) is parked on the dead-letter topic (orders/dead_letter.h) and only
+//    then marked done; what was handled before it is flushed and kept first,
+//    so a kept offset never passes an order that is not durable. While its
+//    copy waits (a broker away: retried with a growing pause), its partition
+//    is paused and the others go on; the health file says what it waits for.
+//    Once the copy is safe the partition goes on from the next record. A copy
+//    that can never be written (the dead-letter topic missing, not allowed)
+//    stops the loop.
 //  - Orders go to the handler in batches: a batch ends when nothing more is
 //    waiting, at `batch_max_records` (1: every order its own batch), or
 //    `batch_max_delay` after it began; then the handler flushes and the
@@ -79,6 +84,15 @@ class Loop : public kafka::RebalanceListener {
   // One record: skipped, dead-lettered or handled. False when the loop must
   // stop (stopping, or an error).
   bool Take(const kafka::Message& message, absl::Notification& stop);
+  // Takes the poison records whose copies are now safe (DeadLettered). False
+  // when the loop must stop.
+  bool ServeDeadLetters();
+  // `letter`'s record is done: the handler notes it, its progress is kept
+  // and, if `resume`, its partition goes on from the next record.
+  bool DeadLettered(const orders::DeadLetter& letter, bool resume);
+  // Before the partitions go (revoked, or stopping): copies on their way get
+  // a few seconds, then the records not parked are left to the next reader.
+  void GiveUpDeadLetters();
   // The record at `offset` is done: its progress is kept at the batch's end.
   void MarkDone(const PartitionKey& key, int64_t offset);
   // Ends the batch: the handler flushes, then the progress of what it made
@@ -105,6 +119,13 @@ class Loop : public kafka::RebalanceListener {
   // kOwnPositions: the next offset to accept per assigned partition (a record
   // below it is a replay): the handler's, plus what was done since.
   absl::flat_hash_map<PartitionKey, int64_t> next_;
+  // The partitions paused behind a poison record being parked: its offset, and
+  // whether a later record of the partition was polled (and dropped).
+  struct Parking {
+    int64_t offset = 0;
+    bool dropped = false;
+  };
+  absl::flat_hash_map<PartitionKey, Parking> parking_;
   // An error, possibly met inside a rebalance callback, reported by Run().
   absl::Status failure_;
   bool handler_failed_ = false;
