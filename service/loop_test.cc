@@ -454,6 +454,32 @@ TEST_F(LoopTest, ADeadLetterTopicAwayStallsOnlyItsRecordsPartition) {
       << ReadFile(options.health_file);
 }
 
+TEST_F(LoopTest, ACopyThatCanNeverBeWrittenStopsTheLoopSayingWhy) {
+  absl::StatusOr<Position> poison = harness_->ProduceRaw("4", "\xff poison");
+  ASSERT_TRUE(poison.ok()) << poison.status();
+  // The next produce request, the dead-letter copy's, is refused for good.
+  rd_kafka_mock_push_request_errors(
+      harness_->mock(), /*Produce*/ 0, 1,
+      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  NotingHandler handler(Progress::kStoredOffsets);
+  auto running = Run(handler, "refused");
+  ASSERT_TRUE(running->WaitForEnd(absl::Seconds(30)));
+  absl::Status result = running->Stop();
+  EXPECT_EQ(result.code(), absl::StatusCode::kFailedPrecondition) << result;
+  EXPECT_TRUE(absl::StrContains(
+      result.message(),
+      absl::StrCat("bad record at pizza-order/", poison->partition, "@",
+                   poison->offset,
+                   " cannot be dead-lettered to pizza-order.dlq")))
+      << result;
+  EXPECT_TRUE(absl::StrContains(result.message(), "TOPIC_AUTHORIZATION_FAILED"))
+      << result;
+  EXPECT_FALSE(running->handler_failed());
+  EXPECT_EQ(harness_->CommittedOffsets("refused")[poison->partition],
+            absl::nullopt)
+      << "the record is not done";
+}
+
 TEST_F(LoopTest, ATransactionIsRefusedUntilItIsImplemented) {
   NotingHandler handler(Progress::kOffsetsInTransaction);
   auto running = Run(handler, "transactional");
