@@ -54,6 +54,8 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     if (!Take(**polled, stop)) break;
     if (batch_records_ > 0 &&
         (batch_records_ >= options_.batch_max_records ||
+         (options_.batch_max_bytes > 0 &&
+          batch_bytes_ >= options_.batch_max_bytes) ||
          absl::Now() - batch_started_ >= options_.batch_max_delay) &&
         !CloseBatch()) {
       break;
@@ -105,6 +107,8 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     return false;
   }
   ++batch_records_;
+  batch_bytes_ +=
+      static_cast<int64_t>(message.key().size() + message.value().size());
   MarkDone(key, offset);
   return true;
 }
@@ -177,6 +181,7 @@ bool Loop::CloseBatch() {
       return false;
     }
     batch_records_ = 0;
+    batch_bytes_ = 0;
   }
   for (const auto& [key, next_offset] : done_) {
     absl::Status stored =

@@ -12,9 +12,10 @@
 //    that can never be written (the dead-letter topic missing, not allowed)
 //    stops the loop.
 //  - Orders go to the handler in batches: a batch ends when nothing more is
-//    waiting, at `batch_max_records` (1: every order its own batch), or
-//    `batch_max_delay` after it began; then the handler flushes and the
-//    batch's progress is kept the handler's way (Progress).
+//    waiting, at `batch_max_records` (1: every order its own batch), at
+//    `batch_max_bytes` of records, or `batch_max_delay` after it began; then
+//    the handler flushes and the batch's progress is kept the handler's way
+//    (Progress).
 //  - It is the consumer's RebalanceListener: under kOwnPositions each assigned
 //    partition starts where the handler says; before partitions are revoked
 //    the open batch is flushed and kept.
@@ -58,6 +59,8 @@ struct LoopOptions {
   absl::Duration lag_interval = absl::Seconds(30);  // Zero: not periodically.
   int batch_max_records = 1;
   absl::Duration batch_max_delay = absl::ZeroDuration();
+  // The records' bytes (keys and values) a batch holds at most; 0: no bound.
+  int64_t batch_max_bytes = 0;
 };
 
 class Loop : public kafka::RebalanceListener {
@@ -112,7 +115,8 @@ class Loop : public kafka::RebalanceListener {
   bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
 
   kitchen::v1::Order order_;  // The order being read; reused.
-  int batch_records_ = 0;     // Handled since the last flush.
+  int batch_records_ = 0;     // Handled since the last flush,
+  int64_t batch_bytes_ = 0;   // and their keys' and values' bytes.
   absl::Time batch_started_;
   // Offsets to keep at the batch's end: one past the last record done.
   absl::flat_hash_map<PartitionKey, int64_t> done_;

@@ -323,6 +323,28 @@ TEST_F(LoopTest, OwnPositionsStartWhereTheHandlerSaysAndKeepOnlyWhatIsFlushed) {
       << "orders waiting together are flushed together";
 }
 
+TEST_F(LoopTest, ABatchEndsAtItsBytesBound) {
+  std::vector<PlacedOrder> placed = harness_->PlaceOrders(30);
+  ASSERT_EQ(placed.size(), 30u);
+  size_t smallest = SIZE_MAX;
+  for (const PlacedOrder& p : placed) {
+    orders::EncodedOrder record = orders::EncodeOrder(p.order);
+    smallest = std::min(smallest, record.key.size() + record.value.size());
+  }
+  NotingHandler handler(Progress::kOwnPositions);
+  LoopOptions options;
+  options.batch_max_records = 1000;
+  options.batch_max_delay = absl::Seconds(10);
+  // Two records at most, whatever waits.
+  options.batch_max_bytes = static_cast<int64_t>(2 * smallest);
+  auto running = Run(handler, "bytes", options);
+  ASSERT_TRUE(WaitUntil([&] { return harness_->Committed("bytes") == 30; },
+                        absl::Seconds(30)));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ(handler.handled().size(), 30u);
+  EXPECT_GE(handler.flushes(), 15) << "a batch held more than its bytes";
+}
+
 TEST_F(LoopTest, NoneKeepsNothing) {
   std::vector<PlacedOrder> placed = harness_->PlaceOrders(5);
   ASSERT_TRUE(harness_->ProduceRaw("1", "not an order").ok());
