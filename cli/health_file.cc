@@ -37,12 +37,20 @@ absl::Status HealthFile::Prepare(const std::string& path) {
   return Write(path, "starting\n");
 }
 
-void HealthFile::Beat(const std::function<bool()>& ready) {
+void HealthFile::Beat(
+    const std::function<bool()>& ready,
+    const std::function<std::vector<std::string>()>& waiting) {
   if (path_.empty()) return;
   absl::Time now = now_();
   if (now - last_write_ < absl::Seconds(1)) return;
   last_write_ = now;
-  absl::Status written = Write(path_, ready() ? "ready\n" : "starting\n");
+  std::string content = ready() ? "ready\n" : "starting\n";
+  if (waiting) {
+    for (const std::string& line : waiting()) {
+      absl::StrAppend(&content, "waiting: ", line, "\n");
+    }
+  }
+  absl::Status written = Write(path_, content.c_str());
   if (!written.ok() && !failing_) {
     logging::Warning("%s (the probes will see the service as dead)",
                      written.message());

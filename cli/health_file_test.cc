@@ -54,6 +54,19 @@ TEST(HealthFileTest, SaysStartingThenReadyAtMostOncePerSecond) {
   EXPECT_EQ(Read(path), "starting\n");
 }
 
+TEST(HealthFileTest, SaysWhatTheServiceWaitsForAfterItsState) {
+  std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/waiting";
+  HealthFile health(path);
+  health.Beat([] { return true; },
+              [] {
+                return std::vector<std::string>{
+                    "dead-letter copy of pizza-order/2@17 to pizza-order.dlq"};
+              });
+  EXPECT_EQ(Read(path),
+            "ready\nwaiting: dead-letter copy of pizza-order/2@17 to "
+            "pizza-order.dlq\n");
+}
+
 TEST(HealthFileTest, PrepareWritesStartingOrSaysWhyItCannot) {
   std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/prepared";
   ASSERT_TRUE(HealthFile::Prepare(path).ok());

@@ -311,6 +311,42 @@ absl::StatusOr<int> Consumer::PartitionCount(const std::string& topic,
   return count;
 }
 
+absl::Status Consumer::Pause(const std::string& topic, int32_t partition) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  rd_kafka_resp_err_t error =
+      rd_kafka_pause_partitions(handle_.get(), list.get());
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) error = list->elems[0].err;
+  return ErrorToStatus(
+      error, absl::StrCat("cannot pause ", topic, "[", partition, "]"));
+}
+
+absl::Status Consumer::Resume(const std::string& topic, int32_t partition,
+                              int64_t offset) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)
+      ->offset = offset;
+  // Seek first: a resumed partition would go on from its fetch position,
+  // past records the caller dropped while it waited.
+  rd_kafka_error_t* sought =
+      offset == kCommittedOffset
+          ? nullptr
+          : rd_kafka_seek_partitions(handle_.get(), list.get(),
+                                     /*timeout_ms=*/0);
+  if (sought != nullptr) {
+    absl::Status status = ErrorToStatus(
+        rd_kafka_error_code(sought),
+        absl::StrCat("cannot seek ", topic, "[", partition, "] to ", offset));
+    rd_kafka_error_destroy(sought);
+    return status;
+  }
+  rd_kafka_resp_err_t error =
+      rd_kafka_resume_partitions(handle_.get(), list.get());
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) error = list->elems[0].err;
+  return ErrorToStatus(
+      error, absl::StrCat("cannot resume ", topic, "[", partition, "]"));
+}
+
 std::vector<TopicPartition> Consumer::Assignment() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) {

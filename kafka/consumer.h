@@ -160,6 +160,15 @@ class Consumer {
   // How many partitions `topic` has, from the cluster's metadata.
   absl::StatusOr<int> PartitionCount(const std::string& topic,
                                      absl::Duration timeout);
+  // Stops fetching one assigned partition until Resume(); Poll() gives none
+  // of its records meanwhile (librdkafka drops those fetched, and goes on
+  // after the last record it gave). For a partition waiting on one record
+  // while the others go on.
+  absl::Status Pause(const std::string& topic, int32_t partition);
+  // Fetches the partition again, from `offset` (records polled past it since
+  // the pause come again), or with kCommittedOffset from where it was.
+  absl::Status Resume(const std::string& topic, int32_t partition,
+                      int64_t offset);
 
   // The partitions currently assigned to this member.
   std::vector<TopicPartition> Assignment();

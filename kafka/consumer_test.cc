@@ -84,7 +84,7 @@ TEST(ConsumerTest, AnAssignmentLibrdkafkaRefusesFailsPoll) {
     absl::StatusOr<absl::optional<Message>> polled = (*consumer)->Poll(100);
     if (!polled.ok()) failed = polled.status();
   }
-  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument) << failed;
+  EXPECT_EQ(failed.code(), absl::StatusCode::kFailedPrecondition) << failed;
   EXPECT_TRUE(absl::StrContains(failed.message(),
                                 "cannot take the partitions assigned "
                                 "(orders-test[0,1]): rd_kafka_assign"))

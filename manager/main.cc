@@ -26,6 +26,10 @@ ABSL_FLAG(int, sync_max_records, 10000,
 ABSL_FLAG(absl::Duration, sync_max_delay, absl::Milliseconds(100),
           "Group commit: an order waits at most this long for its fsync. "
           "Environment: SYNC_MAX_DELAY.");
+ABSL_FLAG(int64_t, sync_max_bytes, 8 << 20,
+          "Group commit: at most this many bytes of orders per fsync (their "
+          "keys and values as read; the ledger lines are held until then). "
+          "Environment: SYNC_MAX_BYTES.");
 ABSL_FLAG(bool, json, false, "With `report`: print JSON for machines.");
 
 namespace {
@@ -57,9 +61,9 @@ int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("manager");
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
 
-  auto args = service::ParseCommandLine(
-      argc, argv, kUsage,
-      {"ledger", "group", "sync_max_records", "sync_max_delay"});
+  auto args = service::ParseCommandLine(argc, argv, kUsage,
+                                        {"ledger", "group", "sync_max_records",
+                                         "sync_max_delay", "sync_max_bytes"});
   if (!args.ok()) return service::UsageError(args.status().message());
   const std::string ledger = absl::GetFlag(FLAGS_ledger);
   if (args->positional.size() == 2 && args->positional[1] == "report") {
@@ -80,15 +84,17 @@ int main(int argc, char** argv) {
   options.group = absl::GetFlag(FLAGS_group);
   options.loop.batch_max_records = absl::GetFlag(FLAGS_sync_max_records);
   options.loop.batch_max_delay = absl::GetFlag(FLAGS_sync_max_delay);
+  options.loop.batch_max_bytes = absl::GetFlag(FLAGS_sync_max_bytes);
   options.handler_failure_exit = kExitLedger;
   // A position not in the log stops the manager (service/loop.h) instead of
   // a jump to the log's start that would skip a new log's orders.
   options.consumer_defaults = {{"auto.offset.reset", "error"}};
   if (options.loop.batch_max_records < 1 ||
-      options.loop.batch_max_delay < absl::ZeroDuration()) {
+      options.loop.batch_max_delay < absl::ZeroDuration() ||
+      options.loop.batch_max_bytes < 1) {
     return service::UsageError(
-        "--sync_max_records must be at least 1 and --sync_max_delay not "
-        "negative");
+        "--sync_max_records and --sync_max_bytes must be at least 1 and "
+        "--sync_max_delay not negative");
   }
   // The ledger is opened once the configuration is good, before the group is
   // joined: locked or damaged, the manager never joins it.

@@ -12,19 +12,40 @@
 //   dlq-original-offset
 //   dlq-original-timestamp  and its timestamp (ms since the epoch)
 //   dlq-consumer-group      the group that rejected it
+// A copy that can never be written whole (too large once the headers are
+// added: a record just under the limit) is sent cut, once: first without its
+// value, then also without its key and original headers, saying so:
+//   dlq-cut                   what was left out: "value" or "key,value,headers"
+//   dlq-cut-reason            why (the producer's or the broker's error)
+//   dlq-original-value-size   the value's size in bytes
+//   dlq-original-key-size     the key's, when it was cut too
+//
+// Parking is asynchronous, so that a consumer goes on with its other
+// partitions while a copy waits: Park() queues the copy and returns; Poll(),
+// called on every turn of the consumer loop, serves the delivery reports and
+// says which records are now safe. Errors are handled by their class
+// (kafka/client_errors.h): a transient one is retried with a growing pause
+// (1 s to 30 s), a copy never queued again before the previous one's delivery
+// report (so a slow broker never gets two); one permanent for the record cuts
+// the copy as above; a fatal one (the dead-letter topic missing, not allowed
+// to write it) is Poll()'s error: the service stops, saying what to do.
 //
 // Usage:
 //   auto dead_letters =
 //       DeadLetterQueue::Create(kafka_config, "pizza-order.dlq", "cook");
-//   absl::Status sent = (*dead_letters)->Send(message, reason);
-//   if (sent.ok()) consumer->StoreOffset(message);   // only then move past it
+//   (*dead_letters)->Park(message, reason);
+//   std::vector<DeadLetter> safe;
+//   absl::Status fatal = (*dead_letters)->Poll(safe);
+//   for (const DeadLetter& letter : safe) StoreOffset(letter...);  // only now
 
 #ifndef KITCHEN_ORDERS_DEAD_LETTER_H_
 #define KITCHEN_ORDERS_DEAD_LETTER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -56,36 +77,65 @@ kafka::Headers DeadLetterHeaders(const kafka::Message& message,
                                  const absl::Status& reason,
                                  absl::string_view consumer_group);
 
-// A producer for dead letters. Send() waits for the broker's acknowledgement,
-// so that the caller commits past a bad record only once its copy is safe.
+inline constexpr char kDeadLetterCutHeader[] = "dlq-cut";
+inline constexpr char kDeadLetterCutReasonHeader[] = "dlq-cut-reason";
+inline constexpr char kDeadLetterValueSizeHeader[] = "dlq-original-value-size";
+inline constexpr char kDeadLetterKeySizeHeader[] = "dlq-original-key-size";
+
+// A record whose copy is safe on the dead-letter topic.
+struct DeadLetter {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  absl::Status reason;  // Why it is not an order.
+};
+
 class DeadLetterQueue {
  public:
   static absl::StatusOr<std::unique_ptr<DeadLetterQueue>> Create(
       const kafka::ClientConfig& config, std::string topic,
       std::string consumer_group);
 
-  // Copies `message` with the reason; waits at most `timeout` for the broker.
-  absl::Status Send(const kafka::Message& message, const absl::Status& reason,
-                    absl::Duration timeout = absl::Seconds(30));
+  ~DeadLetterQueue();
 
-  // Sends until the copy is safe, retrying with a growing pause (at most 30 s)
-  // while the cluster will not take it, so that the caller never moves past a
-  // bad record that is not parked. Cancelled if `stop` is notified first.
-  // Logs the parked record once, and counts it.
-  absl::Status SendPatiently(const kafka::Message& message,
-                             const absl::Status& reason,
-                             absl::Notification& stop);
+  // Starts parking `message` for `reason` (what it needs is copied: `message`
+  // may go). Its copy is queued at once; Poll() says when it is safe.
+  void Park(const kafka::Message& message, const absl::Status& reason);
 
-  // Records parked by SendPatiently().
+  // Serves delivery reports and queues the retries that are due. Appends to
+  // `safe` every record whose copy is now acknowledged (logged once, and
+  // counted). An error: a record cannot be parked and waiting would not help
+  // (fatal, kafka::ErrorClass): the caller must stop.
+  absl::Status Poll(std::vector<DeadLetter>& safe);
+
+  // Waits at most `timeout` for the copies on their way (those acknowledged
+  // meanwhile are appended to `safe`), then forgets every record not safe:
+  // they come again to whoever next reads their partitions. For a revocation
+  // or a stop. A copy still unanswered is taken back from the producer; should
+  // the broker have written it all the same, that record is parked twice.
+  void GiveUp(absl::Duration timeout, std::vector<DeadLetter>& safe);
+
+  // Records being parked, not safe yet.
+  bool empty() const { return pending_.empty(); }
+  // One line per record being parked: "dead-letter copy of pizza-order/2@17:
+  // <last error>, next attempt in 4s" (for the health file).
+  std::vector<std::string> Waiting() const;
+
+  // Records parked so far.
   int64_t parked() const { return parked_; }
 
  private:
-  DeadLetterQueue(std::string topic, std::string consumer_group)
-      : topic_(std::move(topic)), consumer_group_(std::move(consumer_group)) {}
+  struct Pending;
+  DeadLetterQueue(std::string topic, std::string consumer_group);
+  // Queues the copy of `pending` (cut as its `cut` says), or notes why not.
+  void Queue(uint64_t token, Pending& pending);
+  // After a failed attempt: retry later, cut, or fail for good.
+  absl::Status Failed(Pending& pending, absl::Status error);
 
   std::string topic_;
   std::string consumer_group_;
-  absl::Status last_delivery_;
+  uint64_t next_token_ = 1;
+  std::map<uint64_t, std::unique_ptr<Pending>> pending_;
   int64_t parked_ = 0;
   std::unique_ptr<kafka::Producer> producer_;
 };

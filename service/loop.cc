@@ -28,8 +28,12 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
   }
   consumer_ = &consumer;
   while (!stop.HasBeenNotified() && failure_.ok()) {
-    health_.Beat([this] { return !consumer_->Assignment().empty(); });
+    health_.Beat([this] { return !consumer_->Assignment().empty(); },
+                 [this] { return dead_letters_.Waiting(); });
     LogLagIfDue();
+    // Poison records whose copies are now safe are done; their partitions go
+    // on.
+    if (!ServeDeadLetters()) break;
     // While a batch is open, only take what is already waiting.
     absl::StatusOr<absl::optional<kafka::Message>> polled =
         consumer_->Poll(batch_records_ > 0 ? 0 : 100);
@@ -68,11 +72,14 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     if (!Take(**polled, stop)) break;
     if (batch_records_ > 0 &&
         (batch_records_ >= options_.batch_max_records ||
+         (options_.batch_max_bytes > 0 &&
+          batch_bytes_ >= options_.batch_max_bytes) ||
          absl::Now() - batch_started_ >= options_.batch_max_delay) &&
         !CloseBatch()) {
       break;
     }
   }
+  if (failure_.ok()) GiveUpDeadLetters();
   if (failure_.ok()) CloseBatch();
   LogLag("lag at shutdown", kafka::LagFrom::kPosition);
   return failure_;
@@ -81,6 +88,13 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
 bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
   PartitionKey key{message.topic(), message.partition()};
   const int64_t offset = message.offset();
+  // Fetched before its partition was paused behind a poison record (librdkafka
+  // holds such records back, this is in case): it comes again once that
+  // record is parked.
+  if (auto parking = parking_.find(key); parking != parking_.end()) {
+    parking->second.dropped = true;
+    return true;
+  }
   if (progress_ == Progress::kOwnPositions) {
     if (auto verify = verify_.find(key); verify != verify_.end()) {
       const int64_t expected = verify->second;
@@ -96,17 +110,15 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     // Kept progress is a promise about every record before it: what was
     // handled before this one is made durable first.
     if (!CloseBatch()) return false;
-    if (!dead_letters_.SendPatiently(message, decoded, stop).ok()) {
-      return false;  // Stopping: not marked done, so it comes again.
+    // Its partition waits (paused) until the copy is safe (ServeDeadLetters);
+    // the other partitions go on meanwhile.
+    dead_letters_.Park(message, decoded);
+    parking_[key] = {offset};
+    if (absl::Status paused = consumer_->Pause(key.first, key.second);
+        !paused.ok()) {
+      logging::Warning("%s", paused.message());  // Its records are dropped.
     }
-    if (absl::Status noted =
-            handler_.OnDeadLettered({key.first, key.second, offset}, decoded);
-        !noted.ok()) {
-      Fail(std::move(noted), /*by_handler=*/true);
-      return false;
-    }
-    MarkDone(key, offset);
-    return CloseBatch();
+    return true;
   }
 
   if (batch_records_ == 0) batch_started_ = absl::Now();
@@ -118,8 +130,65 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     return false;
   }
   ++batch_records_;
+  batch_bytes_ +=
+      static_cast<int64_t>(message.key().size() + message.value().size());
   MarkDone(key, offset);
   return true;
+}
+
+bool Loop::ServeDeadLetters() {
+  std::vector<orders::DeadLetter> safe;
+  if (absl::Status fatal = dead_letters_.Poll(safe); !fatal.ok()) {
+    Fail(std::move(fatal), /*by_handler=*/false);
+  }
+  for (const orders::DeadLetter& letter : safe) {
+    if (!DeadLettered(letter, /*resume=*/true)) return false;
+  }
+  return failure_.ok();
+}
+
+bool Loop::DeadLettered(const orders::DeadLetter& letter, bool resume) {
+  PartitionKey key{letter.topic, letter.partition};
+  auto parking = parking_.find(key);
+  const bool dropped = parking != parking_.end() && parking->second.dropped;
+  if (parking != parking_.end()) parking_.erase(parking);
+  if (absl::Status noted = handler_.OnDeadLettered(
+          {key.first, key.second, letter.offset}, letter.reason);
+      !noted.ok()) {
+    Fail(std::move(noted), /*by_handler=*/true);
+    return false;
+  }
+  MarkDone(key, letter.offset);
+  if (!CloseBatch()) return false;
+  if (resume) {
+    // librdkafka goes on after the last record it gave, the poison record;
+    // from there explicitly if one after it was given and dropped.
+    if (absl::Status resumed = consumer_->Resume(
+            key.first, key.second,
+            dropped ? letter.offset + 1 : kafka::kCommittedOffset);
+        !resumed.ok()) {
+      Fail(std::move(resumed), /*by_handler=*/false);
+      return false;
+    }
+  }
+  return true;
+}
+
+void Loop::GiveUpDeadLetters() {
+  if (parking_.empty()) return;
+  // A copy on its way gets a few seconds: parked now, it is not parked again
+  // by whoever reads the partition next.
+  std::vector<orders::DeadLetter> safe;
+  dead_letters_.GiveUp(absl::Seconds(5), safe);
+  for (const orders::DeadLetter& letter : safe) {
+    if (!DeadLettered(letter, /*resume=*/false)) return;
+  }
+  // The partitions are let go of (revoked, or the loop is stopping), paused
+  // or not; the records not parked come again to their next reader.
+  for (const auto& [key, parking] : parking_) {
+    (void)consumer_->Resume(key.first, key.second, kafka::kCommittedOffset);
+  }
+  parking_.clear();
 }
 
 void Loop::MarkDone(const PartitionKey& key, int64_t offset) {
@@ -135,6 +204,7 @@ bool Loop::CloseBatch() {
       return false;
     }
     batch_records_ = 0;
+    batch_bytes_ = 0;
   }
   for (const auto& [key, next_offset] : done_) {
     absl::Status stored =
@@ -301,6 +371,9 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
                     bool lost) {
   // What was handled is kept, lost or not: under kOwnPositions the store keeps
   // its positions; at-least-once, a store for a lost partition is refused.
+  // Rebalances are eager: every partition goes, those waiting on a poison
+  // record's copy too.
+  if (failure_.ok()) GiveUpDeadLetters();
   if (failure_.ok()) CloseBatch();
   for (const kafka::TopicPartition& partition : partitions) {
     next_.erase({partition.topic, partition.partition});

@@ -3,13 +3,19 @@
 // The poll loop of every consumer service, around a Handler
 // (service/handler.h): poll → decode → dead-letter → handler → progress.
 //  - A record that is not an order (bytes that do not parse, no pizza, table
-//    <= 0) is parked on the dead-letter topic, patiently, and only then marked
-//    done; what was handled before it is flushed and kept first, so a kept
-//    offset never passes an order that is not durable.
+//    <= 0) is parked on the dead-letter topic (orders/dead_letter.h) and only
+//    then marked done; what was handled before it is flushed and kept first,
+//    so a kept offset never passes an order that is not durable. While its
+//    copy waits (a broker away: retried with a growing pause), its partition
+//    is paused and the others go on; the health file says what it waits for.
+//    Once the copy is safe the partition goes on from the next record. A copy
+//    that can never be written (the dead-letter topic missing, not allowed)
+//    stops the loop.
 //  - Orders go to the handler in batches: a batch ends when nothing more is
-//    waiting, at `batch_max_records` (1: every order its own batch), or
-//    `batch_max_delay` after it began; then the handler flushes and the
-//    batch's progress is kept the handler's way (Progress).
+//    waiting, at `batch_max_records` (1: every order its own batch), at
+//    `batch_max_bytes` of records, or `batch_max_delay` after it began; then
+//    the handler flushes and the batch's progress is kept the handler's way
+//    (Progress).
 //  - It is the consumer's RebalanceListener: under kOwnPositions each assigned
 //    partition starts where the handler says; before partitions are revoked
 //    the open batch is flushed and kept.
@@ -53,6 +59,8 @@ struct LoopOptions {
   absl::Duration lag_interval = absl::Seconds(30);  // Zero: not periodically.
   int batch_max_records = 1;
   absl::Duration batch_max_delay = absl::ZeroDuration();
+  // The records' bytes (keys and values) a batch holds at most; 0: no bound.
+  int64_t batch_max_bytes = 0;
 };
 
 class Loop : public kafka::RebalanceListener {
@@ -79,6 +87,15 @@ class Loop : public kafka::RebalanceListener {
   // One record: skipped, dead-lettered or handled. False when the loop must
   // stop (stopping, or an error).
   bool Take(const kafka::Message& message, absl::Notification& stop);
+  // Takes the poison records whose copies are now safe (DeadLettered). False
+  // when the loop must stop.
+  bool ServeDeadLetters();
+  // `letter`'s record is done: the handler notes it, its progress is kept
+  // and, if `resume`, its partition goes on from the next record.
+  bool DeadLettered(const orders::DeadLetter& letter, bool resume);
+  // Before the partitions go (revoked, or stopping): copies on their way get
+  // a few seconds, then the records not parked are left to the next reader.
+  void GiveUpDeadLetters();
   // The record at `offset` is done: its progress is kept at the batch's end.
   void MarkDone(const PartitionKey& key, int64_t offset);
   // Ends the batch: the handler flushes, then the progress of what it made
@@ -107,7 +124,8 @@ class Loop : public kafka::RebalanceListener {
   bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
 
   kitchen::v1::Order order_;  // The order being read; reused.
-  int batch_records_ = 0;     // Handled since the last flush.
+  int batch_records_ = 0;     // Handled since the last flush,
+  int64_t batch_bytes_ = 0;   // and their keys' and values' bytes.
   absl::Time batch_started_;
   // Offsets to keep at the batch's end: one past the last record done.
   absl::flat_hash_map<PartitionKey, int64_t> done_;
@@ -117,6 +135,13 @@ class Loop : public kafka::RebalanceListener {
   // kOwnPositions: per partition just assigned, the offset of the handler's
   // last record, read again first to check the log is the one it recorded.
   absl::flat_hash_map<PartitionKey, int64_t> verify_;
+  // The partitions paused behind a poison record being parked: its offset, and
+  // whether a later record of the partition was polled (and dropped).
+  struct Parking {
+    int64_t offset = 0;
+    bool dropped = false;
+  };
+  absl::flat_hash_map<PartitionKey, Parking> parking_;
   // An error, possibly met inside a rebalance callback, reported by Run().
   absl::Status failure_;
   bool handler_failed_ = false;

@@ -103,6 +103,9 @@ class LoopHarness {
 
   // The dev broker's client configuration.
   kafka::ClientConfig config() const;
+  // Its mock cluster, for faults (rd_kafka_mock_broker_set_down and friends):
+  // brokers 1 to 3.
+  rd_kafka_mock_cluster_t* mock() { return broker_->cluster(); }
 
   // Places `count` orders on pizza-order (tables 1 to 10 in turn, each with an
   // id and the time placed), waiting for the broker's acknowledgement; none

@@ -7,9 +7,14 @@
 
 #include "service/loop.h"
 
+#include <librdkafka/rdkafka_mock.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "orders/dead_letter.h"
+#include "orders/order_record.h"
 #include "service/handler.h"
 #include "service/loop_harness.h"
 
@@ -319,6 +325,28 @@ TEST_F(LoopTest, OwnPositionsStartWhereTheHandlerSaysAndKeepOnlyWhatIsFlushed) {
       << "orders waiting together are flushed together";
 }
 
+TEST_F(LoopTest, ABatchEndsAtItsBytesBound) {
+  std::vector<PlacedOrder> placed = harness_->PlaceOrders(30);
+  ASSERT_EQ(placed.size(), 30u);
+  size_t smallest = SIZE_MAX;
+  for (const PlacedOrder& p : placed) {
+    orders::EncodedOrder record = orders::EncodeOrder(p.order);
+    smallest = std::min(smallest, record.key.size() + record.value.size());
+  }
+  NotingHandler handler(Progress::kOwnPositions);
+  LoopOptions options;
+  options.batch_max_records = 1000;
+  options.batch_max_delay = absl::Seconds(10);
+  // Two records at most, whatever waits.
+  options.batch_max_bytes = static_cast<int64_t>(2 * smallest);
+  auto running = Run(handler, "bytes", options);
+  ASSERT_TRUE(WaitUntil([&] { return harness_->Committed("bytes") == 30; },
+                        absl::Seconds(30)));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ(handler.handled().size(), 30u);
+  EXPECT_GE(handler.flushes(), 15) << "a batch held more than its bytes";
+}
+
 TEST_F(LoopTest, NoneKeepsNothing) {
   std::vector<PlacedOrder> placed = harness_->PlaceOrders(5);
   ASSERT_TRUE(harness_->ProduceRaw("1", "not an order").ok());
@@ -365,6 +393,115 @@ TEST_F(LoopTest, AFailingHandlerStopsTheLoopWithNothingKeptPastItsFlush) {
   EXPECT_EQ(result.code(), absl::StatusCode::kInternal) << result;
   EXPECT_TRUE(running->handler_failed());
   EXPECT_EQ(harness_->Committed("refusing"), 0);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// The dead-letter topic's only broker is down for longer than a copy's
+// delivery timeout: the loop goes on with the other partitions meanwhile, its
+// health file says what it waits for, and once the broker is back the record
+// is parked once, not once per attempt.
+TEST_F(LoopTest, ADeadLetterTopicAwayStallsOnlyItsRecordsPartition) {
+  // Broker 3 leads every partition of the dead-letter topic and nothing else.
+  for (int32_t partition = 0; partition < LoopHarness::kPartitions;
+       ++partition) {
+    ASSERT_EQ(rd_kafka_mock_partition_set_leader(harness_->mock(),
+                                                 orders::kOrderTopic, partition,
+                                                 1 + partition % 2),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_EQ(rd_kafka_mock_partition_set_leader(
+                  harness_->mock(), orders::kDeadLetterTopic, partition, 3),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_EQ(rd_kafka_mock_coordinator_set(harness_->mock(), "group", "away", 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  NotingHandler handler(Progress::kStoredOffsets);
+  LoopOptions options;
+  options.health_file = absl::StrCat(::testing::TempDir(), "/health-away");
+  auto running = Run(handler, "away", options);
+  ASSERT_TRUE(WaitUntil([&] { return !handler.assigned().empty(); },
+                        absl::Seconds(30)));
+  ASSERT_EQ(rd_kafka_mock_broker_set_down(harness_->mock(), 3),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  const absl::Time down = absl::Now();
+
+  absl::StatusOr<Position> poison = harness_->ProduceRaw("1", "\xff poison");
+  ASSERT_TRUE(poison.ok()) << poison.status();
+  std::vector<PlacedOrder> placed = harness_->PlaceOrders(30);
+  ASSERT_EQ(placed.size(), 30u);
+  std::vector<std::string> elsewhere;  // Not behind the poison record.
+  for (const PlacedOrder& p : placed) {
+    if (p.at.partition != poison->partition) {
+      elsewhere.push_back(p.order.order_id());
+    }
+  }
+  ASSERT_FALSE(elsewhere.empty());
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::vector<std::string> handled = handler.handled();
+        return std::all_of(
+            elsewhere.begin(), elsewhere.end(), [&](const std::string& id) {
+              return std::count(handled.begin(), handled.end(), id) == 1;
+            });
+      },
+      absl::Seconds(15)))
+      << handler.handled().size() << " handled of the " << elsewhere.size()
+      << " on other partitions";
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return absl::StrContains(
+            ReadFile(options.health_file),
+            absl::StrCat("waiting: dead-letter copy of pizza-order/",
+                         poison->partition, "@", poison->offset));
+      },
+      absl::Seconds(10)))
+      << ReadFile(options.health_file);
+
+  // Longer than a copy's delivery timeout (30 s): a copy that timed out must
+  // not stay queued beside its retry.
+  absl::SleepFor(absl::Seconds(36) - (absl::Now() - down));
+  ASSERT_EQ(rd_kafka_mock_broker_set_up(harness_->mock(), 3),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_TRUE(WaitUntil([&] { return harness_->Committed("away") == 31; },
+                        absl::Seconds(60)))
+      << harness_->Committed("away");
+  std::vector<ReadRecord> parked = harness_->DeadLetters(2, absl::Seconds(15));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ(parked.size(), 1u) << "one copy, not one per attempt";
+  EXPECT_EQ(Sorted(handler.handled()), Sorted(Ids(placed)));
+  EXPECT_EQ(ReadFile(options.health_file).find("waiting"), std::string::npos)
+      << ReadFile(options.health_file);
+}
+
+TEST_F(LoopTest, ACopyThatCanNeverBeWrittenStopsTheLoopSayingWhy) {
+  absl::StatusOr<Position> poison = harness_->ProduceRaw("4", "\xff poison");
+  ASSERT_TRUE(poison.ok()) << poison.status();
+  // The next produce request, the dead-letter copy's, is refused for good.
+  rd_kafka_mock_push_request_errors(
+      harness_->mock(), /*Produce*/ 0, 1,
+      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+  NotingHandler handler(Progress::kStoredOffsets);
+  auto running = Run(handler, "refused");
+  ASSERT_TRUE(running->WaitForEnd(absl::Seconds(30)));
+  absl::Status result = running->Stop();
+  EXPECT_EQ(result.code(), absl::StatusCode::kFailedPrecondition) << result;
+  EXPECT_TRUE(absl::StrContains(
+      result.message(),
+      absl::StrCat("bad record at pizza-order/", poison->partition, "@",
+                   poison->offset,
+                   " cannot be dead-lettered to pizza-order.dlq")))
+      << result;
+  EXPECT_TRUE(absl::StrContains(result.message(), "TOPIC_AUTHORIZATION_FAILED"))
+      << result;
+  EXPECT_FALSE(running->handler_failed());
+  EXPECT_EQ(harness_->CommittedOffsets("refused")[poison->partition],
+            absl::nullopt)
+      << "the record is not done";
 }
 
 TEST_F(LoopTest, ATransactionIsRefusedUntilItIsImplemented) {

@@ -249,6 +249,40 @@ TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
   }
 }
 
+TEST_F(CookTest, APoisonRecordTooLargeToCopyWholeIsParkedWithoutItsValue) {
+  auto cook = StartCook("0s");
+  // Just under the producer's limit (librdkafka's message.max.bytes,
+  // 1,000,000, below both brokers' own limit), so the dead-letter headers
+  // push its copy over: MSG_SIZE_TOO_LARGE, which no retry can cure.
+  const std::string huge(999900, '\xff');
+  ASSERT_TRUE(ProduceRaw(bootstrap(), topic(), "5", huge).ok());
+  PlaceOrders(60);  // On every partition, the poison record's too.
+
+  // Every order is cooked, those behind the poison record on its partition
+  // too, within a bound.
+  EXPECT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 60; },
+                absl::Seconds(30)))
+      << ReadyOrderIds(cook->Stderr()).size() << " cooked\n"
+      << cook->Stderr().substr(0, 4000);
+  ASSERT_TRUE(GroupDrained("cook", absl::Seconds(30)));
+  // Exactly one copy: no value, and headers that say what was cut and why.
+  EXPECT_EQ(CountRecords(bootstrap(), dead_letter_topic()).value_or(-1), 1);
+  std::vector<Record> dead =
+      ReadRecords(bootstrap(), dead_letter_topic(), 1, absl::Seconds(30));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key, "5");
+  EXPECT_EQ(dead[0].value, "");
+  EXPECT_EQ(dead[0].header("dlq-cut"), "value");
+  EXPECT_EQ(dead[0].header("dlq-original-value-size"), "999900");
+  EXPECT_TRUE(absl::StrContains(dead[0].header("dlq-cut-reason").value_or(""),
+                                "MSG_SIZE_TOO_LARGE"))
+      << dead[0].header("dlq-cut-reason").value_or("(none)");
+  EXPECT_TRUE(absl::StrContains(dead[0].header("dlq-reason").value_or(""),
+                                "not a kitchen.v1.Order"));
+  EXPECT_TRUE(cook->running());
+}
+
 TEST_F(CookTest, ABrokerOutageIsSurvived) {
   auto cook = StartCook("0s");
   std::string before = PlaceOrder("calzone", 2);

@@ -369,9 +369,21 @@ def check_service_environment(where, binary, env, flags_by_binary, health_comman
                     check(words <= PROBE_TOOLS, where,
                           f"the {kind} uses {sorted(words - PROBE_TOOLS)}, which the "
                           f"runtime image lacks (it has {sorted(PROBE_TOOLS)})")
-                if command and kind != "liveness probe" and kind != "startup probe":
+                # Readiness, and the end of startup, are what the file says: the
+                # service writes `starting` before anything slow it does first (the
+                # manager reads its ledger), so a file that exists is no sign.
+                # Liveness is the file's age alone (a service between partitions is
+                # alive).
+                if command and kind != "liveness probe":
                     check(re.search(r"grep -qx ready", command), where,
                           f"the {kind} does not check that {health} says ready")
+            # The manager reads its whole ledger before its loop first writes the
+            # file: without a startup probe, liveness would kill it meanwhile.
+            # (Compose's healthcheck kills nothing.)
+            if binary == "manager" and "liveness probe" in health_commands:
+                check("startup probe" in health_commands, where,
+                      "the manager has no startup probe: liveness would kill a manager "
+                      "still reading a long ledger")
 
 
 def probe_command(probe):
