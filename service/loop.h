@@ -16,6 +16,10 @@
 //    `batch_max_bytes` of records, or `batch_max_delay` after it began; then
 //    the handler flushes and the batch's progress is kept the handler's way
 //    (Progress).
+//  - Under kOffsetsInTransaction a batch's end commits the Kafka transaction
+//    holding its offsets (LoopOptions::transaction); when it aborts, the
+//    assigned partitions rewind to the group's committed offsets and those
+//    records come again.
 //  - It is the consumer's RebalanceListener: under kOwnPositions each assigned
 //    partition starts where the handler says; before partitions are revoked
 //    the open batch is flushed and kept.
@@ -50,6 +54,7 @@
 #include "orders/dead_letter.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
+#include "service/transaction.h"
 
 namespace kitchen::service {
 
@@ -61,6 +66,13 @@ struct LoopOptions {
   absl::Duration batch_max_delay = absl::ZeroDuration();
   // The records' bytes (keys and values) a batch holds at most; 0: no bound.
   int64_t batch_max_bytes = 0;
+  // kOffsetsInTransaction: the producer whose transactions hold each batch's
+  // offsets with what the handler published (service/transaction.h); it must
+  // outlive the loop's consumer. The consumer must not auto-commit.
+  TransactionalProducer* transaction = nullptr;
+  // And the same offsets committed plainly once a transaction committed: on
+  // the dev broker, whose transactions discard offsets (README, Known limits).
+  bool commit_after_transaction = false;
 };
 
 class Loop : public kafka::RebalanceListener {
@@ -110,6 +122,9 @@ class Loop : public kafka::RebalanceListener {
   bool CheckResumePoint(const kafka::Message& message, int64_t expected);
   // Under kOwnPositions, warns when the assignment is not the whole topic.
   void SayPartOfTopic(const std::vector<kafka::TopicPartition>& partitions);
+  // CloseBatch() under kOffsetsInTransaction: the transaction holds the
+  // batch's offsets; after an abort the partitions rewind.
+  bool CloseTransaction();
   void Fail(absl::Status status, bool by_handler);
   void LogLag(const char* what, kafka::LagFrom from);
   void LogLagIfDue();
@@ -122,6 +137,7 @@ class Loop : public kafka::RebalanceListener {
   cli::HealthFile health_;
   absl::Time next_lag_log_ = absl::Now();
   bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
+  bool revoking_ = false;  // Inside OnRevoke: nothing to rewind.
 
   kitchen::v1::Order order_;  // The order being read; reused.
   int batch_records_ = 0;     // Handled since the last flush,

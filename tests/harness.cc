@@ -19,6 +19,7 @@
 #include "kafka/consumer.h"
 #include "kafka/handle.h"
 #include "kafka/producer.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 
 namespace kitchen::testing {
@@ -299,6 +300,7 @@ void BrokerTest::SetUp() {
     bootstrap_ = dev_broker_->bootstrap();
     topic_ = orders::kOrderTopic;
     dead_letter_topic_ = orders::kDeadLetterTopic;
+    status_topic_ = orders::kStatusTopic;
     return;
   }
   absl::StatusOr<KafkaCluster*> cluster = KafkaCluster::Shared();
@@ -309,8 +311,10 @@ void BrokerTest::SetUp() {
   suffix_ = absl::StrCat("-", ++cases, "-", ::getpid());
   topic_ = absl::StrCat(orders::kOrderTopic, suffix_);
   dead_letter_topic_ = absl::StrCat(topic_, ".dlq");
+  status_topic_ = absl::StrCat(orders::kStatusTopic, suffix_);
   absl::Status created =
-      CreateTopics(bootstrap_, {topic_, dead_letter_topic_}, kPartitions,
+      CreateTopics(bootstrap_, {topic_, dead_letter_topic_, status_topic_},
+                   kPartitions,
                    kafka_->nodes(), absl::Seconds(60));
   ASSERT_TRUE(created.ok()) << created;
 }
@@ -338,6 +342,7 @@ std::vector<std::string> BrokerTest::CaseFlags(
       add_unless_given("dead_letter_topic", dead_letter_topic_);
       add_unless_given("group", group(service));
     }
+    if (service == "cook") add_unless_given("status_topic", status_topic_);
   }
   all.insert(all.end(), flags.begin(), flags.end());
   return all;
@@ -373,6 +378,13 @@ RunResult BrokerTest::RunWaiter(std::vector<std::string> args,
 void BrokerTest::PlaceOrders(int count) {
   RunResult waiter = RunWaiter({absl::StrCat("--count=", count)});
   ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
+}
+
+std::unique_ptr<EventReader> BrokerTest::ReadEvents(
+    kafka::Isolation isolation) {
+  auto reader = EventReader::Start(bootstrap_, status_topic_, isolation);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? *std::move(reader) : nullptr;
 }
 
 void BrokerTest::PauseBroker() { SignalBroker(/*pause=*/true); }
@@ -508,9 +520,9 @@ absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
   return total;
 }
 
-absl::StatusOr<int64_t> CountCommitted(const std::string& bootstrap,
-                                       const std::string& group,
-                                       const std::string& topic) {
+absl::StatusOr<PartitionOffsets> CommittedOffsets(const std::string& bootstrap,
+                                                  const std::string& group,
+                                                  const std::string& topic) {
   absl::StatusOr<kafka::HandlePtr> client = NewClient(bootstrap, group);
   if (!client.ok()) return client.status();
   absl::StatusOr<std::vector<int32_t>> partitions =
@@ -526,14 +538,118 @@ absl::StatusOr<int64_t> CountCommitted(const std::string& bootstrap,
   if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(rd_kafka_err2str(got));
   }
-  int64_t total = 0;
+  PartitionOffsets committed;
   for (int i = 0; i < list->cnt; ++i) {
     if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::UnavailableError(rd_kafka_err2str(list->elems[i].err));
     }
-    total += std::max<int64_t>(list->elems[i].offset, 0);  // -1001: none yet.
+    // -1001: none yet.
+    committed[list->elems[i].partition] =
+        std::max<int64_t>(list->elems[i].offset, 0);
   }
+  return committed;
+}
+
+absl::StatusOr<int64_t> CountCommitted(const std::string& bootstrap,
+                                       const std::string& group,
+                                       const std::string& topic) {
+  absl::StatusOr<PartitionOffsets> committed =
+      CommittedOffsets(bootstrap, group, topic);
+  if (!committed.ok()) return committed.status();
+  int64_t total = 0;
+  for (const auto& [partition, offset] : *committed) total += offset;
   return total;
+}
+
+absl::StatusOr<PartitionOffsets> HighWatermarks(const std::string& bootstrap,
+                                                const std::string& topic) {
+  absl::StatusOr<kafka::HandlePtr> client = NewClient(bootstrap);
+  if (!client.ok()) return client.status();
+  absl::StatusOr<std::vector<int32_t>> partitions =
+      Partitions(client->get(), topic);
+  if (!partitions.ok()) return partitions.status();
+  PartitionOffsets ends;
+  for (int32_t partition : *partitions) {
+    int64_t low = 0;
+    int64_t high = 0;
+    rd_kafka_resp_err_t got = rd_kafka_query_watermark_offsets(
+        client->get(), topic.c_str(), partition, &low, &high, 10000);
+    if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::UnavailableError(rd_kafka_err2str(got));
+    }
+    ends[partition] = high;
+  }
+  return ends;
+}
+
+absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(
+    const std::string& bootstrap, const std::string& topic,
+    kafka::Isolation isolation) {
+  auto reader = kafka::TopicReader::Create(
+      {bootstrap, {}}, topic, kafka::TopicReader::Start::kEarliest, isolation);
+  if (!reader.ok()) return reader.status();
+  return std::unique_ptr<EventReader>(new EventReader(*std::move(reader)));
+}
+
+bool EventReader::ReadSome(int timeout_ms) {
+  auto polled = reader_->Poll(timeout_ms);
+  if (!polled.ok()) {
+    ADD_FAILURE() << polled.status();
+    return false;
+  }
+  if (!polled->has_value()) return true;
+  const kafka::Message& message = **polled;
+  absl::StatusOr<kitchen::v1::OrderEvent> event =
+      orders::DecodeEvent(message.value());
+  if (!event.ok()) {
+    ++undecodable_;
+    return true;
+  }
+  events_.push_back({*std::move(event), message.partition(), message.offset()});
+  return true;
+}
+
+bool EventReader::WaitFor(
+    const std::function<bool(const std::vector<StatusEvent>&)>& condition,
+    absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!condition(events_)) {
+    if (absl::Now() > deadline || !ReadSome(50)) return false;
+  }
+  return true;
+}
+
+bool EventReader::CatchUp(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<kafka::TopicReader::Offsets> ends = reader_->EndOffsets();
+  if (!ends.ok()) {
+    ADD_FAILURE() << ends.status();
+    return false;
+  }
+  while (!reader_->CaughtUp(*ends)) {
+    if (absl::Now() > deadline || !ReadSome(50)) return false;
+  }
+  return true;
+}
+
+std::map<OrderPosition, int> CountByOrder(
+    const std::vector<StatusEvent>& events,
+    kitchen::v1::OrderEvent::State state) {
+  std::map<OrderPosition, int> counts;
+  for (const StatusEvent& event : events) {
+    if (event.event.state() == state) ++counts[event.order()];
+  }
+  return counts;
+}
+
+std::vector<OrderPosition> AllOrders(const PartitionOffsets& high_watermarks) {
+  std::vector<OrderPosition> orders;
+  for (const auto& [partition, end] : high_watermarks) {
+    for (int64_t offset = 0; offset < end; ++offset) {
+      orders.emplace_back(partition, offset);
+    }
+  }
+  return orders;
 }
 
 absl::Status ProduceRaw(const std::string& bootstrap, const std::string& topic,

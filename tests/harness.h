@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,11 +39,15 @@
 #include "absl/types/optional.h"
 #include "gtest/gtest.h"
 #include "kafka/message.h"
+#include "kafka/topic_reader.h"
+#include "proto/order_event.pb.h"
 #include "tests/process.h"
 
 namespace kitchen::testing {
 
 enum class BrokerKind { kDev, kKafka };
+
+class EventReader;
 
 // The broker this test binary runs against: $KITCHEN_TEST_BROKER, "dev" or
 // "kafka" (set by tests/e2e.bzl); dev when unset, for a binary run by hand.
@@ -109,6 +114,8 @@ class BrokerTest : public ::testing::Test {
   // The case's order topic and dead-letter topic (6 partitions each).
   const std::string& topic() const { return topic_; }
   const std::string& dead_letter_topic() const { return dead_letter_topic_; }
+  // The case's order-status topic (the cooks' events, 6 partitions).
+  const std::string& status_topic() const { return status_topic_; }
   // The case's name for consumer group `base`: `base` itself on dev (a fresh
   // broker per case), a name of this case on kafka (so a member an earlier case
   // killed cannot delay this case's joins).
@@ -116,8 +123,8 @@ class BrokerTest : public ::testing::Test {
 
   // `flags` for waiter/cook/manager, and before them the flags that put the
   // service on this case's topics and group: on kafka the case's --topic, and
-  // for cook and manager --dead_letter_topic and --group=group(service),
-  // unless `flags` set them. On dev none: the services run on their defaults,
+  // for cook and manager --dead_letter_topic and --group=group(service), for
+  // the cook --status_topic, unless `flags` set them. On dev none: the services run on their defaults,
   // as a user runs them, so the dev variant keeps proving what they are.
   std::vector<std::string> CaseFlags(absl::string_view service,
                                      std::vector<std::string> flags) const;
@@ -134,6 +141,8 @@ class BrokerTest : public ::testing::Test {
                       const std::string& input = "");
   // Places `count` random orders with the waiter's load mode.
   void PlaceOrders(int count);
+  // A reader of this case's status topic (EventReader), or a failed test.
+  std::unique_ptr<EventReader> ReadEvents(kafka::Isolation isolation);
 
   // Every broker of the cluster stops answering (SIGSTOP: the devbroker
   // process, or each Kafka node); connections stay open. Until ResumeBroker(),
@@ -157,6 +166,7 @@ class BrokerTest : public ::testing::Test {
   std::string bootstrap_;
   std::string topic_;
   std::string dead_letter_topic_;
+  std::string status_topic_;
   std::string suffix_;  // kafka: "-<case>-<pid>", what makes names unique.
   bool paused_ = false;
 };
@@ -199,6 +209,85 @@ struct Record {
 std::vector<Record> ReadRecords(const std::string& bootstrap,
                                 const std::string& topic, size_t count,
                                 absl::Duration timeout);
+
+// Per partition, an offset: the next one to read, or to commit.
+using PartitionOffsets = std::map<int32_t, int64_t>;
+
+// Each partition's high watermark on `topic` (the offset its next record gets;
+// a topic written without transactions holds records at 0 up to it).
+absl::StatusOr<PartitionOffsets> HighWatermarks(const std::string& bootstrap,
+                                                const std::string& topic);
+
+// The offsets `group` has committed on `topic`, per partition (0 for one
+// without).
+absl::StatusOr<PartitionOffsets> CommittedOffsets(const std::string& bootstrap,
+                                                  const std::string& group,
+                                                  const std::string& topic);
+
+// An order's identity on the order topic (README, "Order events"): its
+// partition and offset.
+using OrderPosition = std::pair<int32_t, int64_t>;
+
+// An event read from the status topic, and where it was read there.
+struct StatusEvent {
+  kitchen::v1::OrderEvent event;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  OrderPosition order() const {
+    return {event.order_partition(), event.order_offset()};
+  }
+};
+
+// A reader of a status topic from its earliest record, with the isolation
+// level a test chooses (read_committed: what committed transactions hold and
+// what was written outside any; read_uncommitted: also the records of open
+// and aborted transactions). Each record is decoded (orders::DecodeEvent);
+// one that is not an event is counted, and fails the test that asserts
+// undecodable() == 0.
+//
+//   auto committed = EventReader::Start(bootstrap(), status_topic(),
+//                                       kafka::Isolation::kReadCommitted);
+//   ASSERT_TRUE((*committed)->WaitFor(
+//       [&](const auto& events) { return Count(events, READY) == 3; },
+//       absl::Seconds(30)));
+class EventReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<EventReader>> Start(
+      const std::string& bootstrap, const std::string& topic,
+      kafka::Isolation isolation);
+
+  // Reads until `condition` holds for the events read so far (it is asked
+  // after each poll), or `timeout` passes: false then.
+  bool WaitFor(
+      const std::function<bool(const std::vector<StatusEvent>&)>& condition,
+      absl::Duration timeout);
+  // Reads everything the topic holds now (read_committed: up to each
+  // partition's last stable offset, so an open transaction is waited for):
+  // then events() is complete as of this call. False if `timeout` passes.
+  bool CatchUp(absl::Duration timeout);
+
+  const std::vector<StatusEvent>& events() const { return events_; }
+  int undecodable() const { return undecodable_; }
+
+ private:
+  explicit EventReader(std::unique_ptr<kafka::TopicReader> reader)
+      : reader_(std::move(reader)) {}
+  // One poll of up to `timeout_ms`; false when the reader failed.
+  bool ReadSome(int timeout_ms);
+
+  std::unique_ptr<kafka::TopicReader> reader_;
+  std::vector<StatusEvent> events_;
+  int undecodable_ = 0;
+};
+
+// How many of `events` are in `state`, per order; orders with none absent.
+std::map<OrderPosition, int> CountByOrder(
+    const std::vector<StatusEvent>& events,
+    kitchen::v1::OrderEvent::State state);
+
+// Every order on a topic written without transactions: offsets 0 up to each
+// partition's high watermark.
+std::vector<OrderPosition> AllOrders(const PartitionOffsets& high_watermarks);
 
 // The lines of `text` that contain `needle`.
 std::vector<std::string> LinesWith(const std::string& text,
