@@ -1,0 +1,72 @@
+// File: board/main.cc
+//
+// board: a live web page of the kitchen. Flags, signals and wiring here; the
+// service is run.h.
+
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "board/run.h"
+#include "cli/command_line.h"
+#include "cli/exit_codes.h"
+#include "cli/stop_signal.h"
+#include "logging/log.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1",
+          "Address to serve the page on (0.0.0.0: every interface). "
+          "Environment: LISTEN.");
+ABSL_FLAG(int, port, 8080,
+          "Port to serve the page on (0: any free port; the URL is printed). "
+          "Environment: PORT.");
+ABSL_FLAG(int, max_cards, 2000,
+          "Orders the board keeps on its cards (the most recently changed). "
+          "Environment: MAX_CARDS.");
+
+namespace {
+
+constexpr char kUsage[] = R"(serves a live web page of the kitchen.
+
+Reads pizza-order, order-status and the dead-letter topic (in no consumer group: it
+takes no work and moves no offsets) and the cook and manager groups' committed
+offsets, and shows each order moving placed -> cooking -> ready -> recorded, the
+groups' members and lag, and counts. Orders placed on the page go through the
+waiter's menu and checks.
+
+Usage: board [--port 8080] [--listen 127.0.0.1] [--brokers localhost:9092]
+Prints "board: http://HOST:PORT/" once it serves. Stop with Ctrl-C or SIGTERM.
+)";
+
+int UsageError(absl::string_view message) {
+  kitchen::logging::Error("%s", message);
+  return kitchen::cli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace cli = kitchen::cli;
+  kitchen::logging::SetServiceName("board");
+  cli::StopSignal stop_signal;  // Before any other thread starts.
+
+  auto args =
+      cli::ParseCommandLine(argc, argv, kUsage, {"listen", "port", "max_cards"});
+  if (!args.ok()) return UsageError(args.status().message());
+  if (args->positional.size() > 1) {
+    return UsageError(absl::StrFormat("unexpected argument \"%s\"; see --help",
+                                      args->positional[1]));
+  }
+  kitchen::board::RunOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.port = absl::GetFlag(FLAGS_port);
+  if (options.port < 0 || options.port > 65535) {
+    return UsageError("--port must be 0 to 65535");
+  }
+  const int max_cards = absl::GetFlag(FLAGS_max_cards);
+  if (max_cards < 1) return UsageError("--max_cards must be at least 1");
+  options.board.max_cards = static_cast<size_t>(max_cards);
+  absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
+      cli::KafkaClientConfig(args->kafka_properties);
+  if (!kafka.ok()) return UsageError(kafka.status().message());
+  return kitchen::board::RunBoard(options, *kafka, stop_signal.stop());
+}
