@@ -3,15 +3,19 @@
 #include "cook/cook.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "logging/log.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 
 namespace kitchen::cook {
 namespace {
+
+using kitchen::v1::OrderEvent;
 
 // "order 3f2a..., pizza-order/3@12": what lets a person follow one order.
 std::string Where(absl::string_view order_id, const service::Position& at) {
@@ -22,9 +26,58 @@ std::string Where(absl::string_view order_id, const service::Position& at) {
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<Cook>> Cook::Create(
+    CookOptions options, const kafka::ClientConfig& kafka,
+    service::TransactionalProducer* transaction) {
+  if (transaction == nullptr) {
+    return absl::InvalidArgumentError(
+        "the cook needs a transactional producer for READY");
+  }
+  std::unique_ptr<Cook> cook(new Cook(std::move(options), transaction));
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::BuildConf(kafka::ForProducer(kafka),
+                       {{"enable.idempotence", "true"}, {"linger.ms", "0"}});
+  if (!conf.ok()) return conf.status();
+  Cook* self = cook.get();
+  auto events = kafka::Producer::Create(
+      *std::move(conf), [self](const kafka::Delivery& delivery) {
+        // An event lost is a gap in what readers see, not a lost order.
+        if (!delivery.status.ok() && self->events_failed_++ == 0) {
+          logging::Warning("an order event was not delivered: %s",
+                           delivery.status.message());
+        }
+      });
+  if (!events.ok()) return events.status();
+  cook->events_ = *std::move(events);
+  cook->events_->TopicHandle(cook->options_.status_topic);
+  return cook;
+}
+
+void Cook::Publish(const kitchen::v1::Order& order, const service::Position& at,
+                   int state) {
+  orders::EncodedEvent record = orders::EncodeEvent(orders::NewEvent(
+      order, at.partition, at.offset, static_cast<OrderEvent::State>(state),
+      options_.cook_id, absl::Now()));
+  kafka::OutgoingRecord outgoing{options_.status_topic, record.key,
+                                 record.value, &record.headers};
+  absl::Status sent;
+  if (state == OrderEvent::READY) {
+    sent = transaction_->Send(outgoing);
+  } else {
+    while (absl::IsResourceExhausted(sent = events_->Send(outgoing, 0))) {
+      events_->Poll(10);
+    }
+    events_->Poll(0);
+  }
+  if (!sent.ok() && events_failed_++ == 0) {
+    logging::Warning("cannot send an order event: %s", sent.message());
+  }
+}
+
 absl::Status Cook::Handle(const kitchen::v1::Order& order,
                           const service::Position& at,
                           absl::Notification& stop) {
+  stop_ = &stop;
   std::string waited = "placed at an unknown time";
   if (absl::optional<absl::Time> placed = orders::PlacedAt(order)) {
     waited = absl::StrCat("placed ",
@@ -35,20 +88,46 @@ absl::Status Cook::Handle(const kitchen::v1::Order& order,
   const std::string where = Where(order.order_id(), at);
   logging::Info("cooking %s for table %d (%s, %s)", order.pizza(),
                 order.table(), where, waited);
-  if (prep_time_ > absl::ZeroDuration() &&
-      stop.WaitForNotificationWithTimeout(prep_time_)) {
+  Publish(order, at, OrderEvent::COOKING);
+  if (options_.prep_time > absl::ZeroDuration() &&
+      stop.WaitForNotificationWithTimeout(options_.prep_time)) {
     logging::Warning(
         "abandoned %s for table %d (%s): stopping; it is not marked done and "
         "will be cooked again",
         order.pizza(), order.table(), where);
+    Publish(order, at, OrderEvent::ABANDONED);
     return absl::CancelledError("stopped while cooking");
   }
   ++cooked_;
+  Publish(order, at, OrderEvent::READY);
   logging::Info("ready: %s for table %d (%s)", order.pizza(), order.table(),
                 where);
   return absl::OkStatus();
 }
 
-std::string Cook::Summary() const { return absl::StrCat(cooked_, " cooked"); }
+absl::Status Cook::Flush() {
+  events_->Poll(0);
+  if (options_.hold_transaction > absl::ZeroDuration() &&
+      transaction_->open()) {
+    logging::Warning(
+        "TEST HOOK --test_hold_transaction: holding the open transaction "
+        "(READY sent, not committed) for %s",
+        absl::FormatDuration(options_.hold_transaction));
+    if (stop_ != nullptr) {
+      stop_->WaitForNotificationWithTimeout(options_.hold_transaction);
+    } else {
+      absl::SleepFor(options_.hold_transaction);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Cook::OnIdle() { events_->Poll(0); }
+
+std::string Cook::Summary() const {
+  return absl::StrCat(cooked_, " cooked, ", transaction_->committed(),
+                      " transactions committed, ", transaction_->aborted(),
+                      " aborted");
+}
 
 }  // namespace kitchen::cook

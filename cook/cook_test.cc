@@ -1,26 +1,31 @@
 // File: cook/cook_test.cc
 //
-// The cook on plain inputs (what it logs, how long it takes, what a stop does
-// to the order on the stove), and in the consumer loop against an in-process
-// dev broker: every order cooked once, its offset kept only once cooked, and a
-// cook of the same group later cooking exactly what it missed.
+// The cook against an in-process dev broker (real producers and consumer):
+// what it logs and publishes on order-status for one order (COOKING at once,
+// READY in the transaction, ABANDONED when stopped), and in the consumer loop
+// with its offsets in transactions: every order cooked and READY, the group's
+// offsets moving (committed plainly after each transaction on the dev
+// broker), and a cook of the same group later cooking exactly what it missed.
 
 #include "cook/cook.h"
 
-#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 #include "service/handler.h"
 #include "service/loop_harness.h"
+#include "service/transaction.h"
 
 namespace kitchen::cook {
 namespace {
 
+using kitchen::v1::OrderEvent;
 using service::LoopHarness;
 using service::WaitUntil;
 
@@ -30,95 +35,138 @@ kitchen::v1::Order Margherita(absl::Time placed) {
   return order;
 }
 
-TEST(CookTest, CooksAnOrderAndSaysWhereItCameFrom) {
-  Cook cook(absl::ZeroDuration());
+class CookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto harness = LoopHarness::Start();
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+    auto transaction = service::TransactionalProducer::Create(
+        harness_->config(), {"cook-cook-1"});
+    ASSERT_TRUE(transaction.ok()) << transaction.status();
+    transaction_ = *std::move(transaction);
+  }
+
+  std::unique_ptr<Cook> MakeCook(absl::Duration prep_time) {
+    CookOptions options;
+    options.prep_time = prep_time;
+    options.cook_id = "cook-1";
+    auto cook = Cook::Create(options, harness_->config(), transaction_.get());
+    EXPECT_TRUE(cook.ok()) << cook.status();
+    return cook.ok() ? *std::move(cook) : nullptr;
+  }
+
+  std::vector<OrderEvent> Events(size_t count) {
+    std::vector<OrderEvent> events;
+    for (const service::ReadRecord& record :
+         harness_->ReadTopic(orders::kStatusTopic, count, absl::Seconds(20))) {
+      absl::StatusOr<OrderEvent> event = orders::DecodeEvent(record.value);
+      EXPECT_TRUE(event.ok()) << event.status();
+      if (event.ok()) events.push_back(*event);
+    }
+    return events;
+  }
+
+  std::unique_ptr<LoopHarness> harness_;
+  std::unique_ptr<service::TransactionalProducer> transaction_;
+};
+
+TEST_F(CookTest, CookingIsPublishedAtOnceAndReadyInTheTransaction) {
+  std::unique_ptr<Cook> cook = MakeCook(absl::ZeroDuration());
+  ASSERT_NE(cook, nullptr);
+  EXPECT_EQ(cook->progress(), service::Progress::kOffsetsInTransaction);
   absl::Notification stop;
   ::testing::internal::CaptureStderr();
-  absl::Status cooked = cook.Handle(Margherita(absl::Now() - absl::Seconds(3)),
-                                    {"pizza-order", 3, 12}, stop);
+  absl::Status cooked = cook->Handle(Margherita(absl::Now() - absl::Seconds(3)),
+                                     {"pizza-order", 2, 12}, stop);
   std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(cooked.ok()) << cooked;
-  EXPECT_EQ(cook.cooked(), 1);
-  EXPECT_EQ(cook.Summary(), "1 cooked");
-  EXPECT_EQ(cook.progress(), service::Progress::kStoredOffsets);
+  ASSERT_TRUE(cooked.ok()) << cooked;
   EXPECT_TRUE(absl::StrContains(
       log,
-      "cooking margherita for table 17 (order 3f2a, pizza-order/3@12, placed "
+      "cooking margherita for table 17 (order 3f2a, pizza-order/2@12, placed "
       "3."))
       << log;
   EXPECT_TRUE(absl::StrContains(
-      log, "ready: margherita for table 17 (order 3f2a, pizza-order/3@12)\n"))
+      log, "ready: margherita for table 17 (order 3f2a, pizza-order/2@12)\n"))
       << log;
+  // READY waits in the open transaction; the loop commits it.
+  EXPECT_TRUE(transaction_->open());
+  ASSERT_TRUE(cook->Flush().ok());
+  absl::StatusOr<service::TransactionOutcome> outcome =
+      transaction_->Commit({}, nullptr);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+
+  std::vector<OrderEvent> events = Events(2);
+  ASSERT_EQ(events.size(), 2u);
+  std::map<int, OrderEvent> by_state;
+  for (const OrderEvent& event : events) by_state[event.state()] = event;
+  ASSERT_EQ(by_state.count(OrderEvent::COOKING), 1u);
+  ASSERT_EQ(by_state.count(OrderEvent::READY), 1u);
+  const OrderEvent& ready = by_state[OrderEvent::READY];
+  EXPECT_EQ(ready.order_id(), "3f2a");
+  EXPECT_EQ(ready.table(), 17);
+  EXPECT_EQ(ready.pizza(), "margherita");
+  EXPECT_EQ(ready.cook(), "cook-1");
+  EXPECT_EQ(ready.order_partition(), 2);
+  EXPECT_EQ(ready.order_offset(), 12);
+  EXPECT_TRUE(orders::EventPlacedAt(ready).has_value());
+  EXPECT_EQ(cook->Summary(), "1 cooked, 1 transactions committed, 0 aborted");
 }
 
-TEST(CookTest, AnOrderWithoutIdOrTimeIsCookedAndSaidSo) {
-  Cook cook(absl::ZeroDuration());
-  absl::Notification stop;
-  kitchen::v1::Order order;
-  order.set_pizza("marinara");
-  order.set_table(4);
-  ::testing::internal::CaptureStderr();
-  EXPECT_TRUE(cook.Handle(order, {"pizza-order", 0, 5}, stop).ok());
-  std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(absl::StrContains(
-      log,
-      "cooking marinara for table 4 (order (no id), pizza-order/0@5, placed "
-      "at an unknown time)"))
-      << log;
-}
-
-TEST(CookTest, TakesThePrepTime) {
-  Cook cook(absl::Milliseconds(300));
-  absl::Notification stop;
-  absl::Time start = absl::Now();
-  EXPECT_TRUE(cook.Handle(Margherita(start), {"pizza-order", 0, 0}, stop).ok());
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
-  EXPECT_EQ(cook.cooked(), 1);
-}
-
-TEST(CookTest, AStopAbandonsTheOrderOnTheStove) {
-  Cook cook(absl::Seconds(60));
+TEST_F(CookTest, AStopAbandonsTheOrderOnTheStoveAndSaysSo) {
+  std::unique_ptr<Cook> cook = MakeCook(absl::Seconds(60));
+  ASSERT_NE(cook, nullptr);
   absl::Notification stop;
   stop.Notify();
   absl::Time start = absl::Now();
-  ::testing::internal::CaptureStderr();
   absl::Status cooked =
-      cook.Handle(Margherita(start), {"pizza-order", 1, 7}, stop);
-  std::string log = ::testing::internal::GetCapturedStderr();
+      cook->Handle(Margherita(start), {"pizza-order", 1, 7}, stop);
   EXPECT_TRUE(absl::IsCancelled(cooked)) << cooked;
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
-  EXPECT_EQ(cook.cooked(), 0);
-  EXPECT_TRUE(absl::StrContains(log, "abandoned margherita for table 17"))
-      << log;
-  EXPECT_FALSE(absl::StrContains(log, "ready:")) << log;
+  EXPECT_EQ(cook->cooked(), 0);
+  EXPECT_FALSE(transaction_->open());  // No READY.
+  std::vector<OrderEvent> events = Events(2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].state(), OrderEvent::COOKING);
+  EXPECT_EQ(events[1].state(), OrderEvent::ABANDONED);
 }
 
-TEST(CookLoopTest, CooksEveryOrderOnceAndAStoppedCookCatchesUp) {
-  auto harness = LoopHarness::Start();
-  ASSERT_TRUE(harness.ok()) << harness.status();
-  ASSERT_EQ((*harness)->PlaceOrders(12).size(), 12u);
-  ASSERT_TRUE((*harness)->ProduceRaw("5", "not an order").ok());
+TEST_F(CookTest, InTheLoopEveryOrderIsReadyAndAStoppedCookCatchesUp) {
+  ASSERT_EQ(harness_->PlaceOrders(12).size(), 12u);
+  ASSERT_TRUE(harness_->ProduceRaw("5", "not an order").ok());
+  service::LoopOptions options;
+  options.transaction = transaction_.get();
+  options.batch_max_records = 1000;
+  options.batch_max_delay = absl::Milliseconds(100);
 
-  Cook first(absl::ZeroDuration());
-  auto running = (*harness)->Run(first, "cook");
+  std::unique_ptr<Cook> first = MakeCook(absl::ZeroDuration());
+  ASSERT_NE(first, nullptr);
+  auto running = harness_->Run(*first, "cook", options);
   ASSERT_TRUE(running.ok()) << running.status();
-  // Every offset is kept once its order is cooked (or parked).
-  EXPECT_TRUE(WaitUntil([&] { return (*harness)->Committed("cook") == 13; },
+  // The dev broker keeps no offsets of a transaction: these are the plain
+  // commits after each.
+  EXPECT_TRUE(WaitUntil([&] { return harness_->Committed("cook") == 13; },
                         absl::Seconds(30)))
-      << (*harness)->Committed("cook");
+      << harness_->Committed("cook");
   EXPECT_TRUE((*running)->Stop().ok());
-  EXPECT_EQ(first.cooked(), 12);
-  EXPECT_EQ((*harness)->DeadLetters(1, absl::Seconds(20)).size(), 1u);
+  EXPECT_EQ(first->cooked(), 12);
+  EXPECT_EQ(harness_->DeadLetters(1, absl::Seconds(20)).size(), 1u);
 
-  // Orders placed while no cook runs: the next one cooks exactly those.
-  ASSERT_EQ((*harness)->PlaceOrders(5).size(), 5u);
-  Cook second(absl::ZeroDuration());
-  running = (*harness)->Run(second, "cook");
+  ASSERT_EQ(harness_->PlaceOrders(5).size(), 5u);
+  std::unique_ptr<Cook> second = MakeCook(absl::ZeroDuration());
+  ASSERT_NE(second, nullptr);
+  running = harness_->Run(*second, "cook", options);
   ASSERT_TRUE(running.ok()) << running.status();
-  EXPECT_TRUE(WaitUntil([&] { return (*harness)->Committed("cook") == 18; },
+  EXPECT_TRUE(WaitUntil([&] { return harness_->Committed("cook") == 18; },
                         absl::Seconds(30)));
   EXPECT_TRUE((*running)->Stop().ok());
-  EXPECT_EQ(second.cooked(), 5);
+  EXPECT_EQ(second->cooked(), 5);
+
+  int ready = 0;
+  for (const OrderEvent& event : Events(34)) {
+    ready += event.state() == OrderEvent::READY;
+  }
+  EXPECT_EQ(ready, 17);
 }
 
 }  // namespace

@@ -251,6 +251,64 @@ absl::Status Consumer::Commit() {
   return ErrorToStatus(error, "cannot commit offsets");
 }
 
+absl::Status Consumer::CommitOffsets(
+    const std::vector<TopicPartition>& offsets) {
+  if (offsets.empty()) return absl::OkStatus();
+  PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const TopicPartition& partition : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(),
+                                      partition.partition)
+        ->offset = partition.offset;
+  }
+  rd_kafka_resp_err_t error = rd_kafka_commit(handle_.get(), list.get(), 0);
+  return ErrorToStatus(error, "cannot commit offsets");
+}
+
+GroupMetadataPtr Consumer::GroupMetadata() {
+  return GroupMetadataPtr(rd_kafka_consumer_group_metadata(handle_.get()));
+}
+
+absl::Status Consumer::RewindToCommitted(absl::Duration timeout) {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_resp_err_t error = rd_kafka_assignment(handle_.get(), &raw);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ErrorToStatus(error, "cannot rewind: no assignment");
+  }
+  PartitionListPtr assigned(raw);
+  if (assigned->cnt == 0) return absl::OkStatus();
+  error = rd_kafka_committed(
+      handle_.get(), assigned.get(),
+      static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ErrorToStatus(error, "cannot rewind to the committed offsets");
+  }
+  for (int i = 0; i < assigned->cnt; ++i) {
+    if (assigned->elems[i].offset < 0) {
+      assigned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+  }
+  rd_kafka_error_t* failed = rd_kafka_seek_partitions(
+      handle_.get(), assigned.get(),
+      static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (failed != nullptr) {
+    absl::Status status = absl::UnavailableError(absl::StrCat(
+        "cannot rewind to the committed offsets: ",
+        rd_kafka_error_string(failed)));
+    rd_kafka_error_destroy(failed);
+    return status;
+  }
+  for (int i = 0; i < assigned->cnt; ++i) {
+    if (assigned->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return ErrorToStatus(
+          assigned->elems[i].err,
+          absl::StrCat("cannot rewind ", assigned->elems[i].topic, "[",
+                       assigned->elems[i].partition, "]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Consumer::Close() {
   if (closed_ || handle_ == nullptr) return absl::OkStatus();
   closed_ = true;

@@ -40,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "kafka/config.h"
 #include "kafka/handle.h"
@@ -140,6 +141,20 @@ class Consumer {
 
   // Commits the stored offsets now and waits for the answer.
   absl::Status Commit();
+
+  // Commits `offsets` (per partition the next offset) now, whatever is
+  // stored, and waits for the answer.
+  absl::Status CommitOffsets(const std::vector<TopicPartition>& offsets);
+
+  // For a transaction that holds this member's offsets: the group's metadata
+  // as of now (generation, member id); null before the group is joined.
+  GroupMetadataPtr GroupMetadata();
+
+  // Moves every assigned partition back to the group's committed offset (the
+  // earliest record where the group has none), dropping what was fetched past
+  // it: after a transaction holding these offsets was aborted. Asks the group
+  // coordinator, waiting at most `timeout`.
+  absl::Status RewindToCommitted(absl::Duration timeout);
 
   // Commits what is stored, leaves the group, stops. Idempotent.
   absl::Status Close();

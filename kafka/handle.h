@@ -2,7 +2,7 @@
 //
 // Ownership of a librdkafka client handle (rd_kafka_t): destroyed with it.
 // Producer and Consumer own theirs. And of the partition lists a consumer asks
-// and answers with.
+// and answers with, and of a consumer's group metadata.
 //
 // Usage:
 //   HandlePtr handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, size));
@@ -29,6 +29,15 @@ struct PartitionListDeleter {
 };
 using PartitionListPtr =
     std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+// A consumer's group metadata (generation, member id), for a transaction.
+struct GroupMetadataDeleter {
+  void operator()(rd_kafka_consumer_group_metadata_t* metadata) const {
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+  }
+};
+using GroupMetadataPtr =
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter>;
 
 }  // namespace kitchen::kafka
 

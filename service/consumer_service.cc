@@ -51,6 +51,16 @@ absl::Status CheckGroupAndTopics(absl::string_view group,
 int Run(ServiceOptions options,
         const kafka::Properties& command_line_properties,
         absl::Notification& stop, const HandlerFactory& make_handler) {
+  return Run(std::move(options), command_line_properties, stop,
+             ContextHandlerFactory(
+                 [&make_handler](const ServiceContext&) {
+                   return make_handler();
+                 }));
+}
+
+int Run(ServiceOptions options,
+        const kafka::Properties& command_line_properties,
+        absl::Notification& stop, const ContextHandlerFactory& make_handler) {
   const std::string topic = absl::GetFlag(FLAGS_topic);
   const std::string dead_letter_topic = absl::GetFlag(FLAGS_dead_letter_topic);
   options.loop.health_file = absl::GetFlag(FLAGS_health_file);
@@ -78,11 +88,36 @@ int Run(ServiceOptions options,
       !prepared.ok()) {
     return UsageError(prepared.message());
   }
-  absl::StatusOr<kafka::ConfPtr> conf = kafka::BuildConf(
-      *kafka, kafka::ConsumerDefaultsFor(*kafka, options.group));
+  kafka::Properties consumer_defaults =
+      kafka::ConsumerDefaultsFor(*kafka, options.group);
+  const bool transactional = !options.transactional_id.empty();
+  // Offsets go in the transactions only.
+  if (transactional) consumer_defaults.push_back({"enable.auto.commit", "false"});
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::BuildConf(*kafka, consumer_defaults);
   if (!conf.ok()) return UsageError(conf.status().message());
 
-  absl::StatusOr<std::unique_ptr<Handler>> handler = make_handler();
+  std::unique_ptr<TransactionalProducer> transaction;
+  if (transactional) {
+    auto made = TransactionalProducer::Create(kafka::ForProducer(*kafka),
+                                              {options.transactional_id});
+    if (!made.ok()) {
+      logging::Error("%s", made.status().message());
+      return cli::kExitKafka;
+    }
+    transaction = *std::move(made);
+    options.loop.transaction = transaction.get();
+    options.loop.commit_after_transaction =
+        kafka::IsDevBroker(*kafka, absl::Seconds(3));
+    if (options.loop.commit_after_transaction) {
+      logging::Info(
+          "the brokers are the dev broker, whose transactions keep no offsets: "
+          "each transaction's offsets are also committed plainly after it "
+          "(at-least-once there)");
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Handler>> handler =
+      make_handler(ServiceContext{*kafka, transaction.get()});
   if (!handler.ok()) {
     logging::Error("%s", handler.status().message());
     return options.handler_failure_exit;

@@ -49,6 +49,7 @@
 #include "kafka/config.h"
 #include "service/handler.h"
 #include "service/loop.h"
+#include "service/transaction.h"
 
 ABSL_DECLARE_FLAG(std::string, topic);
 ABSL_DECLARE_FLAG(std::string, dead_letter_topic);
@@ -63,10 +64,24 @@ struct ServiceOptions {
   // How the loop runs; its health_file comes from --health_file.
   LoopOptions loop;
   int handler_failure_exit = cli::kExitKafka;
+  // Not empty: the handler keeps its progress in Kafka transactions
+  // (kOffsetsInTransaction) of a producer with this transactional id, made
+  // before the handler and given to it (ServiceContext); the consumer does not
+  // auto-commit, and on the dev broker commits the same offsets plainly after
+  // each transaction.
+  std::string transactional_id;
 };
 
 using HandlerFactory =
     std::function<absl::StatusOr<std::unique_ptr<Handler>>()>;
+
+// What a handler may use besides its own flags.
+struct ServiceContext {
+  const kafka::ClientConfig& kafka;  // The user's Kafka configuration.
+  TransactionalProducer* transaction;  // With transactional_id only.
+};
+using ContextHandlerFactory = std::function<absl::StatusOr<
+    std::unique_ptr<Handler>>(const ServiceContext& context)>;
 
 // cli::ParseCommandLine, with the flags every consumer shares bound to their
 // environment variables besides `own_flags`.
@@ -89,6 +104,10 @@ absl::Status CheckGroupAndTopics(absl::string_view group,
 int Run(ServiceOptions options,
         const kafka::Properties& command_line_properties,
         absl::Notification& stop, const HandlerFactory& make_handler);
+// The same, for a handler that uses the service's context.
+int Run(ServiceOptions options,
+        const kafka::Properties& command_line_properties,
+        absl::Notification& stop, const ContextHandlerFactory& make_handler);
 
 }  // namespace kitchen::service
 

@@ -19,9 +19,11 @@ Loop::Loop(LoopOptions options, Handler& handler,
       health_(options_.health_file) {}
 
 absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
-  if (progress_ == Progress::kOffsetsInTransaction) {
-    return absl::UnimplementedError(
-        "keeping progress in a Kafka transaction is not implemented yet");
+  if (progress_ == Progress::kOffsetsInTransaction &&
+      options_.transaction == nullptr) {
+    return absl::FailedPreconditionError(
+        "a handler that keeps its progress in a Kafka transaction needs a "
+        "transactional producer (LoopOptions::transaction)");
   }
   consumer_ = &consumer;
   while (!stop.HasBeenNotified() && failure_.ok()) {
@@ -56,6 +58,10 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     }
   }
   if (failure_.ok()) CloseBatch();
+  // What a failed batch published is withdrawn; its records come again.
+  if (!failure_.ok() && options_.transaction != nullptr) {
+    options_.transaction->AbortIfOpen();
+  }
   LogLag("lag at shutdown", kafka::LagFrom::kPosition);
   return failure_;
 }
@@ -106,6 +112,7 @@ void Loop::MarkDone(const PartitionKey& key, int64_t offset) {
 }
 
 bool Loop::CloseBatch() {
+  if (progress_ == Progress::kOffsetsInTransaction) return CloseTransaction();
   if (batch_records_ > 0) {
     if (absl::Status flushed = handler_.Flush(); !flushed.ok()) {
       Fail(std::move(flushed), /*by_handler=*/true);
@@ -124,6 +131,51 @@ bool Loop::CloseBatch() {
     }
   }
   done_.clear();
+  return true;
+}
+
+bool Loop::CloseTransaction() {
+  if (batch_records_ > 0) {
+    if (absl::Status flushed = handler_.Flush(); !flushed.ok()) {
+      Fail(std::move(flushed), /*by_handler=*/true);
+      return false;
+    }
+    batch_records_ = 0;
+  }
+  if (done_.empty()) return true;
+  std::vector<kafka::TopicPartition> offsets;
+  for (const auto& [key, next_offset] : done_) {
+    offsets.push_back({key.first, key.second, next_offset});
+  }
+  done_.clear();
+  // Fresh for each transaction: a generation that moved on makes the
+  // transaction abortable instead of committing a zombie's offsets.
+  absl::StatusOr<TransactionOutcome> outcome =
+      options_.transaction->Commit(offsets, consumer_->GroupMetadata());
+  if (!outcome.ok()) {
+    Fail(outcome.status(), /*by_handler=*/false);
+    return false;
+  }
+  if (*outcome == TransactionOutcome::kCommitted) {
+    if (options_.commit_after_transaction) {
+      if (absl::Status committed = consumer_->CommitOffsets(offsets);
+          !committed.ok()) {
+        // At-least-once there: the next owner handles these records again.
+        logging::Warning("%s", committed.message());
+      }
+    }
+    return true;
+  }
+  // Aborted: nothing of the batch is in. Its records come again from the
+  // committed offsets (a revoked partition's next owner starts there anyway).
+  if (revoking_) return true;
+  if (absl::Status rewound = consumer_->RewindToCommitted(absl::Seconds(30));
+      !rewound.ok()) {
+    Fail(std::move(rewound), /*by_handler=*/false);
+    return false;
+  }
+  logging::Info("rewound %s to the committed offsets: those orders come again",
+                kafka::DescribePartitions(consumer_->Assignment()));
   return true;
 }
 
@@ -175,7 +227,9 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
                     bool lost) {
   // What was handled is kept, lost or not: under kOwnPositions the store keeps
   // its positions; at-least-once, a store for a lost partition is refused.
+  revoking_ = true;
   if (failure_.ok()) CloseBatch();
+  revoking_ = false;
   for (const kafka::TopicPartition& partition : partitions) {
     next_.erase({partition.topic, partition.partition});
   }

@@ -10,6 +10,10 @@
 //    waiting, at `batch_max_records` (1: every order its own batch), or
 //    `batch_max_delay` after it began; then the handler flushes and the
 //    batch's progress is kept the handler's way (Progress).
+//  - Under kOffsetsInTransaction a batch's end commits the Kafka transaction
+//    holding its offsets (LoopOptions::transaction); when it aborts, the
+//    assigned partitions rewind to the group's committed offsets and those
+//    records come again.
 //  - It is the consumer's RebalanceListener: under kOwnPositions each assigned
 //    partition starts where the handler says; before partitions are revoked
 //    the open batch is flushed and kept.
@@ -44,6 +48,7 @@
 #include "orders/dead_letter.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
+#include "service/transaction.h"
 
 namespace kitchen::service {
 
@@ -53,6 +58,13 @@ struct LoopOptions {
   absl::Duration lag_interval = absl::Seconds(30);  // Zero: not periodically.
   int batch_max_records = 1;
   absl::Duration batch_max_delay = absl::ZeroDuration();
+  // kOffsetsInTransaction: the producer whose transactions hold each batch's
+  // offsets with what the handler published (service/transaction.h); it must
+  // outlive the loop's consumer. The consumer must not auto-commit.
+  TransactionalProducer* transaction = nullptr;
+  // And the same offsets committed plainly once a transaction committed: on
+  // the dev broker, whose transactions discard offsets (README, Known limits).
+  bool commit_after_transaction = false;
 };
 
 class Loop : public kafka::RebalanceListener {
@@ -84,6 +96,9 @@ class Loop : public kafka::RebalanceListener {
   // Ends the batch: the handler flushes, then the progress of what it made
   // durable is kept. False on an error (then recorded in failure_).
   bool CloseBatch();
+  // CloseBatch() under kOffsetsInTransaction: the transaction holds the
+  // batch's offsets; after an abort the partitions rewind.
+  bool CloseTransaction();
   void Fail(absl::Status status, bool by_handler);
   void LogLag(const char* what, kafka::LagFrom from);
   void LogLagIfDue();
@@ -96,6 +111,7 @@ class Loop : public kafka::RebalanceListener {
   cli::HealthFile health_;
   absl::Time next_lag_log_ = absl::Now();
   bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
+  bool revoking_ = false;  // Inside OnRevoke: nothing to rewind.
 
   kitchen::v1::Order order_;  // The order being read; reused.
   int batch_records_ = 0;     // Handled since the last flush.

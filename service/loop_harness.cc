@@ -11,6 +11,7 @@
 #include "deploy/devbroker/dev_broker.h"
 #include "kafka/handle.h"
 #include "kafka/producer.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 
 namespace kitchen::service {
@@ -109,7 +110,8 @@ absl::Status RunningLoop::Stop() {
 absl::StatusOr<std::unique_ptr<LoopHarness>> LoopHarness::Start() {
   auto broker =
       devbroker::StartDevBroker({{orders::kOrderTopic, kPartitions},
-                                 {orders::kDeadLetterTopic, kPartitions}});
+                                 {orders::kDeadLetterTopic, kPartitions},
+                                 {orders::kStatusTopic, kPartitions}});
   if (!broker.ok()) return broker.status();
   std::unique_ptr<LoopHarness> harness(new LoopHarness());
   harness->broker_ = *std::move(broker);
@@ -153,10 +155,15 @@ absl::StatusOr<std::unique_ptr<RunningLoop>> LoopHarness::Run(
       config(), orders::kDeadLetterTopic, group);
   if (!dead_letters.ok()) return dead_letters.status();
   running->dead_letters_ = *std::move(dead_letters);
+  kafka::Properties defaults = kafka::ConsumerDefaultsFor(config(), group);
+  if (options.transaction != nullptr) {
+    // As the service runs it on the dev broker (service/consumer_service.h).
+    defaults.push_back({"enable.auto.commit", "false"});
+    options.commit_after_transaction = true;
+  }
   running->loop_ = std::make_unique<Loop>(std::move(options), handler,
                                           *running->dead_letters_);
-  auto conf =
-      kafka::BuildConf(config(), kafka::ConsumerDefaultsFor(config(), group));
+  auto conf = kafka::BuildConf(config(), defaults);
   if (!conf.ok()) return conf.status();
   auto consumer = kafka::Consumer::Create(
       *std::move(conf), {orders::kOrderTopic}, running->loop_.get());
@@ -201,12 +208,18 @@ int64_t LoopHarness::Committed(const std::string& group) {
 
 std::vector<ReadRecord> LoopHarness::DeadLetters(size_t count,
                                                  absl::Duration timeout) {
+  return ReadTopic(orders::kDeadLetterTopic, count, timeout);
+}
+
+std::vector<ReadRecord> LoopHarness::ReadTopic(const std::string& topic,
+                                               size_t count,
+                                               absl::Duration timeout) {
   std::vector<ReadRecord> records;
   absl::StatusOr<kafka::HandlePtr> client = Client(config(), "loop-harness");
   if (!client.ok()) return records;
   rd_kafka_poll_set_consumer(client->get());
   PartitionListPtr list =
-      AllPartitions(orders::kDeadLetterTopic, RD_KAFKA_OFFSET_BEGINNING);
+      AllPartitions(topic.c_str(), RD_KAFKA_OFFSET_BEGINNING);
   if (rd_kafka_assign(client->get(), list.get()) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return records;

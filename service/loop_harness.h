@@ -1,8 +1,8 @@
 // File: service/loop_harness.h
 //
 // Testonly: a handler run in the consumer loop (service/loop.h) inside the
-// test's own process, against an in-process dev broker holding pizza-order
-// and pizza-order.dlq, so a handler's tests see it consume, dead-letter and
+// test's own process, against an in-process dev broker holding pizza-order,
+// pizza-order.dlq and order-status, so a handler's tests see it consume, dead-letter and
 // keep progress over the real Kafka protocol without starting a service. What
 // a test waits on is what another client can see from outside, never the
 // handler's own state while its loop runs: committed offsets, the dead-letter
@@ -103,6 +103,8 @@ class LoopHarness {
 
   // The dev broker's client configuration.
   kafka::ClientConfig config() const;
+  // The mock cluster, for faults (rd_kafka_mock_push_request_errors, ...).
+  rd_kafka_mock_cluster_t* cluster() { return broker_->cluster(); }
 
   // Places `count` orders on pizza-order (tables 1 to 10 in turn, each with an
   // id and the time placed), waiting for the broker's acknowledgement; none
@@ -114,7 +116,8 @@ class LoopHarness {
                                       absl::string_view value);
 
   // Runs `handler` in a Loop whose consumer is in `group` on pizza-order,
-  // dead-lettering to pizza-order.dlq, until Stop(). `handler` must outlive
+  // dead-lettering to pizza-order.dlq, until Stop(). With
+  // options.transaction, as a transactional service runs on the dev broker. `handler` must outlive
   // the running loop.
   absl::StatusOr<std::unique_ptr<RunningLoop>> Run(
       Handler& handler, const std::string& group,
@@ -130,6 +133,9 @@ class LoopHarness {
   // Reads pizza-order.dlq from the start until `count` records arrived or
   // `timeout` passed.
   std::vector<ReadRecord> DeadLetters(size_t count, absl::Duration timeout);
+  // The same for any topic of the harness (order-status, say).
+  std::vector<ReadRecord> ReadTopic(const std::string& topic, size_t count,
+                                    absl::Duration timeout);
 
  private:
   LoopHarness() = default;

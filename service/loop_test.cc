@@ -7,6 +7,8 @@
 
 #include "service/loop.h"
 
+#include <librdkafka/rdkafka_mock.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -21,6 +23,7 @@
 #include "orders/dead_letter.h"
 #include "service/handler.h"
 #include "service/loop_harness.h"
+#include "service/transaction.h"
 
 namespace kitchen::service {
 namespace {
@@ -365,12 +368,37 @@ TEST_F(LoopTest, AFailingHandlerStopsTheLoopWithNothingKeptPastItsFlush) {
   EXPECT_EQ(harness_->Committed("refusing"), 0);
 }
 
-TEST_F(LoopTest, ATransactionIsRefusedUntilItIsImplemented) {
+TEST_F(LoopTest, ATransactionalHandlerNeedsATransactionalProducer) {
   NotingHandler handler(Progress::kOffsetsInTransaction);
   auto running = Run(handler, "transactional");
   absl::Status result = running->Stop();
-  EXPECT_EQ(result.code(), absl::StatusCode::kUnimplemented) << result;
+  EXPECT_EQ(result.code(), absl::StatusCode::kFailedPrecondition) << result;
   EXPECT_FALSE(running->handler_failed());
+}
+
+TEST_F(LoopTest, AnAbortedTransactionRewindsAndTheRecordsComeAgain) {
+  ASSERT_EQ(harness_->PlaceOrders(6).size(), 6u);
+  auto transaction =
+      TransactionalProducer::Create(harness_->config(), {"loop-test"});
+  ASSERT_TRUE(transaction.ok()) << transaction.status();
+  // The first transaction's offsets are refused as a stale generation's.
+  rd_kafka_mock_push_request_errors(harness_->cluster(), /*TxnOffsetCommit*/ 28,
+                                    1, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION);
+  NotingHandler handler(Progress::kOffsetsInTransaction);
+  LoopOptions options;
+  options.transaction = transaction->get();
+  options.batch_max_records = 1000;
+  options.batch_max_delay = absl::Seconds(1);
+  auto running = Run(handler, "transactional", options);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return harness_->Committed("transactional") == 6; },
+      absl::Seconds(30)))
+      << harness_->Committed("transactional");
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ((*transaction)->aborted(), 1);
+  EXPECT_GE((*transaction)->committed(), 1);
+  // What the aborted transaction held was handled again after the rewind.
+  EXPECT_GT(handler.handled().size(), 6u);
 }
 
 }  // namespace

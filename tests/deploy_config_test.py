@@ -345,7 +345,7 @@ def check_service_environment(where, binary, env, flags_by_binary, health_comman
               f"environment variable {name} is not read by {binary} (it reads "
               f"{', '.join(sorted(flags.env))})")
     # Names shared with the code must be the code's own: the topics and the group.
-    for name in ("TOPIC", "DEAD_LETTER_TOPIC", "GROUP"):
+    for name in ("TOPIC", "DEAD_LETTER_TOPIC", "STATUS_TOPIC", "GROUP"):
         if env.get(name) is not None and name in flags.env:
             default = flags.default_for_env(name)
             check(env[name] == default, where,
@@ -528,7 +528,7 @@ def check_compose(flags_by_binary, dockerfile, devbroker_flags):
         min_isr = int(env.get("MIN_INSYNC_REPLICAS", "0") or 0)
         for binary in ("cook", "manager", "waiter"):
             flags = flags_by_binary.get(binary)
-            for variable in ("TOPIC", "DEAD_LETTER_TOPIC"):
+            for variable in ("TOPIC", "DEAD_LETTER_TOPIC", "STATUS_TOPIC"):
                 if flags and variable in flags.env:
                     default = flags.default_for_env(variable)
                     check(default in topics, at, f"does not create {default} ({binary}'s "
@@ -577,7 +577,7 @@ def check_compose(flags_by_binary, dockerfile, devbroker_flags):
         for server in env.get("KAFKA_BOOTSTRAP_SERVERS", "").split(","):
             check(server in advertised, at,
                   f"KAFKA_BOOTSTRAP_SERVERS {server} is no broker's advertised listener")
-        for variable in ("TOPIC", "DEAD_LETTER_TOPIC"):
+        for variable in ("TOPIC", "DEAD_LETTER_TOPIC", "STATUS_TOPIC"):
             if variable in env:
                 check(env[variable] in topics, at,
                       f"{variable}={env[variable]} is not created by the topic setup")

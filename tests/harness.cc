@@ -19,6 +19,7 @@
 #include "kafka/consumer.h"
 #include "kafka/handle.h"
 #include "kafka/producer.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 
 namespace kitchen::testing {
@@ -299,6 +300,7 @@ void BrokerTest::SetUp() {
     bootstrap_ = dev_broker_->bootstrap();
     topic_ = orders::kOrderTopic;
     dead_letter_topic_ = orders::kDeadLetterTopic;
+    status_topic_ = orders::kStatusTopic;
     return;
   }
   absl::StatusOr<KafkaCluster*> cluster = KafkaCluster::Shared();
@@ -309,8 +311,10 @@ void BrokerTest::SetUp() {
   suffix_ = absl::StrCat("-", ++cases, "-", ::getpid());
   topic_ = absl::StrCat(orders::kOrderTopic, suffix_);
   dead_letter_topic_ = absl::StrCat(topic_, ".dlq");
+  status_topic_ = absl::StrCat(orders::kStatusTopic, suffix_);
   absl::Status created =
-      CreateTopics(bootstrap_, {topic_, dead_letter_topic_}, kPartitions,
+      CreateTopics(bootstrap_, {topic_, dead_letter_topic_, status_topic_},
+                   kPartitions,
                    kafka_->nodes(), absl::Seconds(60));
   ASSERT_TRUE(created.ok()) << created;
 }
@@ -338,6 +342,7 @@ std::vector<std::string> BrokerTest::CaseFlags(
       add_unless_given("dead_letter_topic", dead_letter_topic_);
       add_unless_given("group", group(service));
     }
+    if (service == "cook") add_unless_given("status_topic", status_topic_);
   }
   all.insert(all.end(), flags.begin(), flags.end());
   return all;

@@ -49,7 +49,10 @@ MARKER = ".kitchen-kafka"
 
 # The kitchen's topics, created before `up` returns (auto-creation is off), with the
 # partition count the dev broker uses.
-TOPICS = [("pizza-order", 6), ("pizza-order.dlq", 6)]
+TOPICS = [("pizza-order", 6), ("pizza-order.dlq", 6), ("order-status", 6)]
+# Settings of one topic besides the shared ones: order-status keeps a day of events
+# (README, "Order events"), pizza-order and its dead letters Kafka's default week.
+TOPIC_CONFIGS = {"order-status": {"retention.ms": "86400000"}}
 
 # Local-only settings: what one machine and its tests need, left out of the comparison
 # with docker-compose.yaml (README, "Real Kafka on this machine").
@@ -445,7 +448,9 @@ class Supervisor:
                 "--bootstrap-server", self.cluster["bootstrap"], "--create",
                 "--if-not-exists", "--topic", topic, "--partitions", str(partitions),
                 "--replication-factor", shared["default.replication.factor"],
-                "--config", f"min.insync.replicas={shared['min.insync.replicas']}"],
+                "--config", f"min.insync.replicas={shared['min.insync.replicas']}"]
+                + [argument for name, value in TOPIC_CONFIGS.get(topic, {}).items()
+                   for argument in ("--config", f"{name}={value}")],
                 None, tool=True),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)) for topic, partitions in TOPICS]

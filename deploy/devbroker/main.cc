@@ -28,7 +28,7 @@ ABSL_FLAG(
     "Bootstrap port on localhost. 0 picks a free port; the address served is "
     "printed on standard output, alone on a line, once the broker is ready.");
 ABSL_FLAG(int, broker_count, 3, "Number of brokers in the cluster.");
-ABSL_FLAG(int, partitions, 6, "Partitions of pizza-order and pizza-order.dlq.");
+ABSL_FLAG(int, partitions, 6, "Partitions of pizza-order, pizza-order.dlq and order-status.");
 ABSL_FLAG(bool, control, true,
           "Read fault-injection commands from standard input (when it is a "
           "pipe, or a "
@@ -40,8 +40,8 @@ constexpr char kUsage[] =
     R"(a Kafka cluster in memory, for the kitchen.
 
 librdkafka's mock cluster serves the real Kafka protocol; the kitchen's services, kcat
-and any Kafka client can use it. Topics pizza-order and pizza-order.dlq are created at
-start. Everything is in memory and lost when it stops.
+and any Kafka client can use it. Topics pizza-order, pizza-order.dlq and order-status are
+created at start. Everything is in memory and lost when it stops.
 
 Usage: devbroker [--port 9092] [--broker_count 3] [--partitions 6]
 
