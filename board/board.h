@@ -37,6 +37,9 @@ struct BoardOptions {
   int max_burst = 1000;  // Orders one burst may place.
   waiter::TableRange tables;
   absl::Duration delivery_timeout = absl::Seconds(10);
+  // The groups shown as the view's "cook" and "manager".
+  std::string cook_group = kCookGroup;
+  std::string manager_group = kManagerGroup;
 };
 
 class Board {

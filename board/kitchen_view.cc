@@ -12,6 +12,8 @@ namespace {
 
 // Throughput is measured over this window; older times are dropped.
 constexpr absl::Duration kRateWindow = absl::Seconds(10);
+// How long a member may be silent before it is no longer shown.
+constexpr absl::Duration kMemberSilence = absl::Seconds(15);
 
 // Milliseconds since the epoch; null: not yet; 0: before the board looked.
 nlohmann::json Millis(const absl::optional<absl::Time>& when) {
@@ -266,6 +268,9 @@ nlohmann::json KitchenView::Summary(absl::Time now) const {
     auto group_members = members_.find(group);
     if (group_members != members_.end()) {
       for (const auto& [name, member] : group_members->second) {
+        // A member announces itself every 5 s: one silent for longer was
+        // killed (or cut off), and its partitions are about to move.
+        if (now - member.at > kMemberSilence) continue;
         members.push_back({{"member", name},
                            {"partitions", member.partitions},
                            {"since", absl::ToUnixMillis(member.at)}});

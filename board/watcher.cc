@@ -11,7 +11,8 @@
 #include "kafka/consumer.h"
 #include "logging/log.h"
 #include "orders/dead_letter.h"
-#include "proto/order_event.pb.h"
+#include "orders/order_event.h"
+#include "proto/member_event.pb.h"
 
 namespace kitchen::board {
 namespace {
@@ -32,10 +33,6 @@ absl::StatusOr<kafka::HandlePtr> NewConsumerHandle(
   if (handle == nullptr) return absl::InvalidArgumentError(error);
   (void)conf->release();  // The handle owns it now.
   return handle;
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& at) {
-  return absl::FromUnixSeconds(at.seconds()) + absl::Nanoseconds(at.nanos());
 }
 
 }  // namespace
@@ -62,11 +59,14 @@ absl::StatusOr<std::unique_ptr<Watcher>> Watcher::Create(
   if (!consumer.ok()) return consumer.status();
   watcher->consumer_ = *std::move(consumer);
   rd_kafka_poll_set_consumer(watcher->consumer_.get());
-  for (const char* group : {kCookGroup, kManagerGroup}) {
+  for (const auto& [role, group] :
+       {std::pair<std::string, std::string>{kCookGroup,
+                                            board.options().cook_group},
+        {kManagerGroup, board.options().manager_group}}) {
     absl::StatusOr<kafka::HandlePtr> client = NewConsumerHandle(
         config, {{"group.id", group}, {"enable.auto.commit", "false"}});
     if (!client.ok()) return client.status();
-    watcher->group_clients_.emplace_back(group, *std::move(client));
+    watcher->group_clients_.emplace_back(role, *std::move(client));
   }
   return watcher;
 }
@@ -165,22 +165,42 @@ void Watcher::Take(const kafka::Message& message) {
       }
     });
   } else if (topic == topics_.status) {
-    kitchen::v1::OrderEvent event;
-    if (!event.ParseFromString(std::string(message.value()))) return;
+    absl::StatusOr<kitchen::v1::OrderEvent> event =
+        orders::DecodeEvent(message.value());
+    if (!event.ok()) return;  // Not the board's to judge: shown nowhere.
+    const absl::Time at = orders::EventTime(*event).value_or(record_time);
     board_.Update([&](KitchenView& view) {
-      const absl::Time at = TimeOf(event.at());
-      switch (event.state()) {
+      switch (event->state()) {
         case kitchen::v1::OrderEvent::COOKING:
-          view.OnCooking(event.order_partition(), event.order_offset(),
-                         event.cook(), at);
+          view.OnCooking(event->order_partition(), event->order_offset(),
+                         event->cook(), at);
           break;
         case kitchen::v1::OrderEvent::READY:
-          view.OnReady(event.order_partition(), event.order_offset(),
-                       event.cook(), at);
+          view.OnReady(event->order_partition(), event->order_offset(),
+                       event->cook(), at);
           break;
         default:
-          break;  // States the board does not show (yet).
+          break;  // ABANDONED: the next COOKING says the order goes on.
       }
+    });
+  } else if (topic == topics_.members) {
+    kitchen::v1::MemberEvent event;
+    if (!event.ParseFromArray(message.value().data(),
+                              static_cast<int>(message.value().size()))) {
+      return;
+    }
+    const std::string role = event.group() == board_.options().cook_group
+                                 ? kCookGroup
+                             : event.group() == board_.options().manager_group
+                                 ? kManagerGroup
+                                 : "";
+    if (role.empty() || event.topic() != topics_.orders) return;
+    const absl::Time at = absl::FromUnixSeconds(event.at().seconds()) +
+                          absl::Nanoseconds(event.at().nanos());
+    board_.Update([&](KitchenView& view) {
+      view.OnMember(role, event.member(),
+                    {event.partitions().begin(), event.partitions().end()}, at,
+                    event.state() == kitchen::v1::MemberEvent::LEFT);
     });
   } else if (topic == topics_.dead_letters) {
     // Only dead letters of the order topic have cards.

@@ -29,13 +29,14 @@
 #include "kafka/config.h"
 #include "kafka/handle.h"
 #include "kafka/message.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 
 namespace kitchen::board {
 
 struct WatcherTopics {
   std::string orders = orders::kOrderTopic;
-  std::string status = "order-status";
+  std::string status = orders::kStatusTopic;
   std::string dead_letters = orders::kDeadLetterTopic;
   std::string members = "kitchen-members";
 };

@@ -14,6 +14,7 @@
 #include "manager/recorder.h"
 #include "manager/report.h"
 #include "service/consumer_service.h"
+#include "service/presence.h"
 
 ABSL_FLAG(std::string, ledger, "ledger.jsonl",
           "The ledger file: one JSON line per order. Environment: LEDGER.");
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   service::ServiceOptions options;
   options.name = "manager";
   options.group = absl::GetFlag(FLAGS_group);
+  options.member = service::DefaultMemberName();
   options.loop.batch_max_records = absl::GetFlag(FLAGS_sync_max_records);
   options.loop.batch_max_delay = absl::GetFlag(FLAGS_sync_max_delay);
   options.handler_failure_exit = kExitLedger;

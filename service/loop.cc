@@ -221,6 +221,7 @@ void Loop::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
   // Rebalances are eager: every assignment follows a revocation of all.
   assigned_since_poll_ = !partitions.empty();
   handler_.OnAssigned(partitions);
+  if (options_.on_assignment) options_.on_assignment(partitions);
 }
 
 void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
@@ -234,6 +235,7 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
     next_.erase({partition.topic, partition.partition});
   }
   handler_.OnRevoked(partitions, lost);
+  if (options_.on_assignment) options_.on_assignment({});
 }
 
 }  // namespace kitchen::service
