@@ -26,11 +26,12 @@ absl::Status Board::OpenOrderDesk(const kafka::ClientConfig& config,
                 ++acknowledged_;
                 absl::StatusOr<kitchen::v1::Order> order =
                     orders::DecodeOrder(placed.value);
-                last_placed_ = {{"partition", placed.partition},
-                                {"offset", placed.offset},
-                                {"order_id", order.ok() ? order->order_id() : ""},
-                                {"pizza", order.ok() ? order->pizza() : ""},
-                                {"table", order.ok() ? order->table() : 0}};
+                last_placed_ = {
+                    {"partition", placed.partition},
+                    {"offset", placed.offset},
+                    {"order_id", order.ok() ? order->order_id() : ""},
+                    {"pizza", order.ok() ? order->pizza() : ""},
+                    {"table", order.ok() ? order->table() : 0}};
               });
   if (!sender.ok()) return sender.status();
   sender_ = *std::move(sender);
@@ -95,9 +96,9 @@ absl::StatusOr<nlohmann::json> Board::PlaceBurst(int64_t count) {
   const std::vector<std::string>& pizzas = menu_.pizzas();
   const int32_t tables = options_.tables.max - options_.tables.min + 1;
   for (int64_t i = 0; i < count; ++i) {
-    absl::Status queued = sender_->Place(
-        pizzas[i % pizzas.size()],
-        options_.tables.min + static_cast<int32_t>(i % tables));
+    absl::Status queued =
+        sender_->Place(pizzas[i % pizzas.size()],
+                       options_.tables.min + static_cast<int32_t>(i % tables));
     if (!queued.ok()) {
       ++failed_;
       last_failure_ = queued;

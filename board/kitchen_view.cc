@@ -30,8 +30,7 @@ void Prune(std::deque<absl::Time>& times, absl::Time now) {
 
 double Rate(std::deque<absl::Time> times, absl::Time now) {
   Prune(times, now);
-  return static_cast<double>(times.size()) /
-         absl::ToDoubleSeconds(kRateWindow);
+  return static_cast<double>(times.size()) / absl::ToDoubleSeconds(kRateWindow);
 }
 
 nlohmann::json CardJson(const Card& card) {
@@ -244,8 +243,8 @@ nlohmann::json KitchenView::Summary(absl::Time now) const {
     nlohmann::json partitions = nlohmann::json::array();
     auto committed_of_group = committed_.find(group);
     int64_t total_lag = 0;
-    for (const auto& [partition, end] : std::map<int32_t, int64_t>(
-             end_offsets_.begin(), end_offsets_.end())) {
+    for (const auto& [partition, end] :
+         std::map<int32_t, int64_t>(end_offsets_.begin(), end_offsets_.end())) {
       int64_t committed = -1;
       if (committed_of_group != committed_.end()) {
         auto found = committed_of_group->second.find(partition);
@@ -253,16 +252,16 @@ nlohmann::json KitchenView::Summary(absl::Time now) const {
           committed = found->second;
         }
       }
-      const int64_t lag = std::max<int64_t>(
-          0, end - std::max<int64_t>(committed, 0));
+      const int64_t lag =
+          std::max<int64_t>(0, end - std::max<int64_t>(committed, 0));
       total_lag += lag;
       partitions.push_back(
           {{"partition", partition},
            {"committed", committed},
            {"end", end},
            {"lag", lag},
-           {"lag_seconds", lag == 0 ? 0.0 : LagSeconds(partition, committed,
-                                                       now)}});
+           {"lag_seconds",
+            lag == 0 ? 0.0 : LagSeconds(partition, committed, now)}});
     }
     nlohmann::json members = nlohmann::json::array();
     auto group_members = members_.find(group);

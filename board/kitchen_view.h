@@ -132,8 +132,7 @@ class KitchenView {
   Card& CardAt(int32_t partition, int64_t offset);
   void Touch(Card& card);
   void Evict();
-  double LagSeconds(int32_t partition, int64_t committed,
-                    absl::Time now) const;
+  double LagSeconds(int32_t partition, int64_t committed, absl::Time now) const;
 
   const size_t max_cards_;
   int64_t version_ = 0;

@@ -4,6 +4,7 @@
 // service is run.h.
 
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
@@ -22,6 +23,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1",
 ABSL_FLAG(int, port, 8080,
           "Port to serve the page on (0: any free port; the URL is printed). "
           "Environment: PORT.");
+ABSL_FLAG(std::vector<std::string>, allowed_hosts, {},
+          "Host names the page may be reached by besides 127.0.0.1, localhost "
+          "and --listen (comma-separated, NAME or NAME:PORT: a proxy's or a "
+          "Kubernetes Service's). Orders are refused from any other. "
+          "Environment: ALLOWED_HOSTS.");
 ABSL_FLAG(int, max_cards, 2000,
           "Orders the board keeps on its cards (the most recently changed). "
           "Environment: MAX_CARDS.");
@@ -68,7 +74,7 @@ int main(int argc, char** argv) {
 
   auto args = cli::ParseCommandLine(
       argc, argv, kUsage,
-      {"listen", "port", "max_cards", "topic", "status_topic",
+      {"listen", "port", "allowed_hosts", "max_cards", "topic", "status_topic",
        "dead_letter_topic", "members_topic", "cook_group", "manager_group"});
   if (!args.ok()) return UsageError(args.status().message());
   if (args->positional.size() > 1) {
@@ -84,6 +90,7 @@ int main(int argc, char** argv) {
   const int max_cards = absl::GetFlag(FLAGS_max_cards);
   if (max_cards < 1) return UsageError("--max_cards must be at least 1");
   options.board.max_cards = static_cast<size_t>(max_cards);
+  options.server.allowed_hosts = absl::GetFlag(FLAGS_allowed_hosts);
   options.topics = {absl::GetFlag(FLAGS_topic),
                     absl::GetFlag(FLAGS_status_topic),
                     absl::GetFlag(FLAGS_dead_letter_topic),

@@ -26,7 +26,7 @@ int RunBoard(const RunOptions& options, const kafka::ClientConfig& config,
     logging::Error("%s", watcher.status().message());
     return cli::kExitUsage;
   }
-  Server server(board);
+  Server server(board, options.server);
   absl::StatusOr<int> port = server.Listen(options.listen, options.port);
   if (!port.ok()) {
     logging::Error("%s", port.status().message());

@@ -14,6 +14,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "board/board.h"
+#include "board/server.h"
 #include "board/watcher.h"
 #include "kafka/config.h"
 
@@ -23,6 +24,7 @@ struct RunOptions {
   std::string listen = "127.0.0.1";
   int port = 8080;  // 0: any free port.
   BoardOptions board;
+  ServerOptions server;
   WatcherTopics topics;
 };
 

@@ -4,8 +4,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -38,6 +41,8 @@ void ReplyError(httplib::Response& response, int status,
 
 int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kOutOfRange:
@@ -47,19 +52,46 @@ int HttpStatusOf(const absl::Status& status) {
   }
 }
 
-// A field of a form or of a JSON object body, as text ("" if absent).
-std::string Field(const httplib::Request& request, const char* name) {
-  if (request.has_param(name)) return request.get_param_value(name);
+// The JSON object a POST to the API carries, or why it is refused. Orders
+// are placed only by a JSON POST from the board's own page: a cross-site form
+// cannot send JSON without a CORS preflight (which the board never allows),
+// and a page served from another name that resolves here (DNS rebinding)
+// gives itself away by its Host and Origin.
+absl::StatusOr<nlohmann::json> PostedJson(
+    const httplib::Request& request, const std::vector<std::string>& hosts) {
+  if (request.get_header_value_count("Host") != 1 ||
+      request.get_header_value_count("Origin") != 1) {
+    return absl::PermissionDeniedError(
+        "a request to place orders needs one Host and one Origin header");
+  }
+  const std::string host = request.get_header_value("Host");
+  if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) {
+    return absl::PermissionDeniedError(
+        "this board does not answer to that host name (see --allowed_hosts)");
+  }
+  if (request.get_header_value("Origin") != absl::StrCat("http://", host)) {
+    return absl::PermissionDeniedError(
+        "orders are placed from the board's own page only (Origin must be "
+        "this board)");
+  }
   if (request.get_header_value("Content-Type").find("application/json") ==
       std::string::npos) {
-    return "";
+    return absl::InvalidArgumentError("the body must be JSON");
   }
   nlohmann::json body =
       nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains(name)) return "";
-  const nlohmann::json& value = body[name];
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number_integer()) return absl::StrCat(value.get<int64_t>());
+  if (!body.is_object()) {
+    return absl::InvalidArgumentError("the body must be a JSON object");
+  }
+  return body;
+}
+
+// A field of a posted object as text ("" if absent or of another type).
+std::string Field(const nlohmann::json& body, const char* name) {
+  auto value = body.find(name);
+  if (value == body.end()) return "";
+  if (value->is_string()) return value->get<std::string>();
+  if (value->is_number_integer()) return absl::StrCat(value->get<int64_t>());
   return "";
 }
 
@@ -79,7 +111,9 @@ Server::Server(Board& board, ServerOptions options)
       http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.max_streams + 8;
   // cpp-httplib takes ownership of the queue it is handed.
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);
+  };
   http_->set_payload_max_length(options_.max_body_bytes);
   Route();
 }
@@ -88,16 +122,32 @@ Server::~Server() = default;
 
 absl::StatusOr<int> Server::Listen(const std::string& host, int port) {
   if (port == 0) {
-    const int bound = http_->bind_to_any_port(host);
-    if (bound <= 0) {
+    port = http_->bind_to_any_port(host);
+    if (port <= 0) {
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", host, " (any port)"));
     }
-    return bound;
+  } else if (!http_->bind_to_port(host, port)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port,
+                     " (in use, or not an address of this machine)"));
   }
-  if (!http_->bind_to_port(host, port)) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", host, ":", port, " (in use, or not an address of this machine)"));
+  // The names a request may give in Host: this machine's loopback names,
+  // the address listened on, and those the deployment names.
+  hosts_.clear();
+  std::vector<std::string> names = {"127.0.0.1", "localhost", "[::1]"};
+  names.push_back(host.find(':') != std::string::npos
+                      ? absl::StrCat("[", host, "]")
+                      : host);
+  names.insert(names.end(), options_.allowed_hosts.begin(),
+               options_.allowed_hosts.end());
+  for (const std::string& name : names) {
+    // A name given with its port (a proxy's) is taken as it is.
+    hosts_.push_back(
+        absl::StrContains(name, "]:") ||
+                (name.find(':') != std::string::npos && name.front() != '[')
+            ? name
+            : absl::StrCat(name, ":", port));
   }
   return port;
 }
@@ -124,12 +174,12 @@ void Server::Route() {
                         {"max", board_.options().tables.max}}}});
              });
 
-  http_->Get("/api/state",
-             [this](const httplib::Request&, httplib::Response& response) {
-               Reply(response, 200,
-                     {{"summary", board_.Summary(absl::Now())},
-                      {"changes", board_.WaitForChanges(0, absl::ZeroDuration())}});
-             });
+  http_->Get("/api/state", [this](const httplib::Request&,
+                                  httplib::Response& response) {
+    Reply(response, 200,
+          {{"summary", board_.Summary(absl::Now())},
+           {"changes", board_.WaitForChanges(0, absl::ZeroDuration())}});
+  });
 
   http_->Get("/api/events", [this](const httplib::Request& request,
                                    httplib::Response& response) {
@@ -173,8 +223,14 @@ void Server::Route() {
 
   http_->Post("/api/orders", [this](const httplib::Request& request,
                                     httplib::Response& response) {
+    absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
+    if (!body.ok()) {
+      ReplyError(response, HttpStatusOf(body.status()),
+                 body.status().message());
+      return;
+    }
     absl::StatusOr<nlohmann::json> placed =
-        board_.Place(Field(request, "pizza"), Field(request, "table"));
+        board_.Place(Field(*body, "pizza"), Field(*body, "table"));
     if (!placed.ok()) {
       ReplyError(response, HttpStatusOf(placed.status()),
                  placed.status().message());
@@ -185,8 +241,14 @@ void Server::Route() {
 
   http_->Post("/api/burst", [this](const httplib::Request& request,
                                    httplib::Response& response) {
+    absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
+    if (!body.ok()) {
+      ReplyError(response, HttpStatusOf(body.status()),
+                 body.status().message());
+      return;
+    }
     int64_t count = 0;
-    if (!absl::SimpleAtoi(Field(request, "count"), &count)) {
+    if (!absl::SimpleAtoi(Field(*body, "count"), &count)) {
       ReplyError(response, 400, "count must be a number of orders");
       return;
     }
@@ -203,7 +265,7 @@ void Server::Route() {
   http_->set_error_handler(
       [](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return;  // A route's own error.
-        const char* what = response.status == 413 ? "request body too large"
+        const char* what = response.status == 413   ? "request body too large"
                            : response.status == 405 ? "method not allowed"
                            : response.status == 400 ? "bad request"
                                                     : "no such page";

@@ -10,11 +10,14 @@
 //                         doubled) and `summary` (groups, lag, counts), each
 //                         second
 //   GET  /api/menu        {"pizzas": [...], "tables": {"min", "max"}}
-//   POST /api/orders      pizza, table (form fields or JSON): 201 with the
+//   POST /api/orders      {"pizza", "table"} as JSON: 201 with the
 //                         order's partition, offset and id; 400 with the
 //                         waiter's error for a bad order; 503 if the broker
 //                         did not take it
-//   POST /api/burst       count: places that many orders (bounded)
+//   POST /api/burst       {"count"}: places that many orders (bounded)
+// A POST must be JSON, with Host one of the board's names and Origin this
+// board (403 otherwise): no order from another site's page, a DNS-rebound
+// name, or a GET.
 // Anything else is 404 (or 405 for a known path with another method), always
 // with a JSON {"error": ...}. Bodies are bounded (64 KiB) and so are open
 // event streams (each holds a thread).
@@ -33,6 +36,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "board/board.h"
@@ -46,6 +50,10 @@ namespace kitchen::board {
 struct ServerOptions {
   int max_streams = 32;
   size_t max_body_bytes = 64 * 1024;
+  // Host names (with ":PORT", or the listening port is assumed) a request may
+  // give besides the loopback names and the address listened on: the names
+  // of a proxy or a Kubernetes Service in front of the board.
+  std::vector<std::string> allowed_hosts;
 };
 
 class Server {
@@ -64,6 +72,7 @@ class Server {
 
   Board& board_;
   const ServerOptions options_;
+  std::vector<std::string> hosts_;  // Host headers answered (Listen()).
   std::atomic<int> streams_{0};
   std::unique_ptr<httplib::Server> http_;
 };

@@ -45,17 +45,18 @@ absl::StatusOr<std::unique_ptr<Watcher>> Watcher::Create(
   // its own that no one else has (and that never holds an offset).
   const bool dev_broker = kafka::IsDevBroker(config, absl::Seconds(3));
   absl::StatusOr<kafka::HandlePtr> consumer = NewConsumerHandle(
-      config, {
-                  {"group.id", absl::StrCat("board-watcher-", orders::NewOrderId())},
-                  {"enable.auto.commit", "false"},
-                  {"enable.auto.offset.store", "false"},
-                  // A page shows what a transactional reader sees: one READY
-                  // per order on real Kafka.
-                  {"isolation.level", "read_committed"},
-                  // The mock holds an empty fetch this long (see
-                  // kafka::ConsumerDefaultsFor).
-                  {"fetch.wait.max.ms", dev_broker ? "5" : "100"},
-              });
+      config,
+      {
+          {"group.id", absl::StrCat("board-watcher-", orders::NewOrderId())},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          // A page shows what a transactional reader sees: one READY
+          // per order on real Kafka.
+          {"isolation.level", "read_committed"},
+          // The mock holds an empty fetch this long (see
+          // kafka::ConsumerDefaultsFor).
+          {"fetch.wait.max.ms", dev_broker ? "5" : "100"},
+      });
   if (!consumer.ok()) return consumer.status();
   watcher->consumer_ = *std::move(consumer);
   rd_kafka_poll_set_consumer(watcher->consumer_.get());
@@ -132,7 +133,8 @@ void Watcher::AssignNewPartitions() {
           ->offset = RD_KAFKA_OFFSET_BEGINNING;
     }
   }
-  kafka::PartitionListPtr positions(rd_kafka_topic_partition_list_copy(list.get()));
+  kafka::PartitionListPtr positions(
+      rd_kafka_topic_partition_list_copy(list.get()));
   rd_kafka_position(consumer_.get(), positions.get());
   for (int i = 0; i < list->cnt; ++i) {
     if (positions->elems[i].offset >= 0) {
@@ -189,11 +191,10 @@ void Watcher::Take(const kafka::Message& message) {
                               static_cast<int>(message.value().size()))) {
       return;
     }
-    const std::string role = event.group() == board_.options().cook_group
-                                 ? kCookGroup
-                             : event.group() == board_.options().manager_group
-                                 ? kManagerGroup
-                                 : "";
+    const std::string role =
+        event.group() == board_.options().cook_group      ? kCookGroup
+        : event.group() == board_.options().manager_group ? kManagerGroup
+                                                          : "";
     if (role.empty() || event.topic() != topics_.orders) return;
     const absl::Time at = absl::FromUnixSeconds(event.at().seconds()) +
                           absl::Nanoseconds(event.at().nanos());
@@ -235,8 +236,8 @@ void Watcher::ReadProgress() {
     int64_t high = 0;
     // From the last fetch: no request.
     if (rd_kafka_get_watermark_offsets(consumer_.get(), topics_.orders.c_str(),
-                                       partition, &low, &high) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
+                                       partition, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         high >= 0) {
       board_.Update(
           [&](KitchenView& view) { view.OnEndOffset(partition, high); });

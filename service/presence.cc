@@ -32,25 +32,24 @@ absl::StatusOr<std::unique_ptr<Presence>> Presence::Start(
       {
           // An announcement is stale after one heartbeat: no point in
           // retrying it for longer.
-          {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(
-                                     heartbeat_interval))},
+          {"message.timeout.ms",
+           absl::StrCat(absl::ToInt64Milliseconds(heartbeat_interval))},
           {"linger.ms", "0"},
       });
   if (!conf.ok()) return conf.status();
   Presence* raw = presence.get();
   absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-      kafka::Producer::Create(*std::move(conf),
-                              [raw](const kafka::Delivery& delivery) {
-                                if (delivery.status.ok() ||
-                                    raw->failure_logged_) {
-                                  return;
-                                }
-                                raw->failure_logged_ = true;
-                                logging::Warning(
-                                    "cannot announce this member on %s (the "
-                                    "board will not show it): %s",
-                                    raw->topic_, delivery.status.message());
-                              });
+      kafka::Producer::Create(
+          *std::move(conf), [raw](const kafka::Delivery& delivery) {
+            if (delivery.status.ok() || raw->failure_logged_) {
+              return;
+            }
+            raw->failure_logged_ = true;
+            logging::Warning(
+                "cannot announce this member on %s (the "
+                "board will not show it): %s",
+                raw->topic_, delivery.status.message());
+          });
   if (!producer.ok()) return producer.status();
   presence->producer_ = *std::move(producer);
   presence->producer_->TopicHandle(presence->topic_);

@@ -16,6 +16,8 @@ which starts and stops the kitchen's processes, can act on the page in between:
   cards                          {"shown": cards on the page, "distinct": distinct keys
                                  among them, "counted": the columns' counts added up,
                                  "known": cards the page holds} as JSON
+  inert                          {"elements", "pwned", "shown"}: markup from a record
+                                 made no element, ran no script, and is shown as text
   lag GROUP                      the group's total lag as the page shows it
   members GROUP                  the group's members as the page lists them
   offline | online               cut the page's network, and give it back
@@ -132,6 +134,14 @@ def run(browser, command, args):
         known = browser.execute_script("return Number(document.body.dataset.cards || 0);")
         return json.dumps({"shown": len(keys), "distinct": len(set(keys)), "counted": shown,
                            "known": known})
+    if command == "inert":
+        # Markup from a record must stay text: no element of it, no script run, and
+        # the text itself on the page.
+        return json.dumps(browser.execute_script(
+            "return {elements: document.querySelectorAll('.card b, .card img, .card i,"
+            " .card script, #injected').length, pwned: window.pwned === 1,"
+            " shown: document.body.innerText.includes('<b id=\"injected\">bold</b>')};"),
+            sort_keys=True)
     if command == "lag":
         return browser.execute_script(
             "return document.getElementById('group-' + arguments[0]).dataset.lag || '';",

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "proto/order.pb.h"
 #include "tests/harness.h"
 
 namespace kitchen::testing {
@@ -95,8 +97,8 @@ class Browser {
       absl::SleepFor(absl::Milliseconds(50));
     }
     return absl::DeadlineExceededError(
-        absl::StrCat("no answer to command ", number, "; browser said: ",
-                     process_->Stderr()));
+        absl::StrCat("no answer to command ", number,
+                     "; browser said: ", process_->Stderr()));
   }
 
   std::unique_ptr<Process> process_;
@@ -141,6 +143,23 @@ class BoardTest : public BrokerTest {
     return RunToEnd(argv, absl::Seconds(30));
   }
 
+  // A JSON POST as the board's own page sends it (Origin: the board).
+  RunResult PostJson(const std::string& url, const std::string& path,
+                     const std::string& json,
+                     std::vector<std::string> extra = {}) {
+    std::string origin(absl::StripSuffix(url, "/"));
+    std::vector<std::string> args = {"-X", "POST", "-H",
+                                     "Content-Type: application/json",
+                                     "--data-binary", json};
+    // Unless the case sends its own headers.
+    if (std::find(extra.begin(), extra.end(), "-H") == extra.end()) {
+      args.insert(args.end(), {"-H", "Origin: " + origin});
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(url + path);
+    return Curl(args);
+  }
+
   std::unique_ptr<Process> board_;
 };
 
@@ -169,10 +188,10 @@ TEST_F(BoardTest, AnOrderPlacedOnThePageMovesToRecorded) {
       << *placed;
   const std::string order_id = OrderIdOf(*placed);
   ASSERT_EQ(order_id.size(), 36u) << *placed;
-  absl::StatusOr<std::string> recorded =
-      (*browser)->Do("wait_stage " + order_id + " recorded 60", absl::Seconds(70));
-  EXPECT_TRUE(recorded.ok()) << recorded.status() << board_->Stderr()
-                             << (*cook)->Stderr();
+  absl::StatusOr<std::string> recorded = (*browser)->Do(
+      "wait_stage " + order_id + " recorded 60", absl::Seconds(70));
+  EXPECT_TRUE(recorded.ok())
+      << recorded.status() << board_->Stderr() << (*cook)->Stderr();
   EXPECT_TRUE((*browser)->Do("wait_count placed 1 10").ok());
   EXPECT_TRUE((*browser)->Do("screenshot " + TempPath("recorded.png")).ok());
 }
@@ -262,24 +281,24 @@ TEST_F(BoardTest, DroppedConnectionResumesWithoutLosingOrDoublingACard) {
   EXPECT_TRUE((*browser)->Do("wait_count placed 25 30").ok());
   absl::StatusOr<std::string> cards = (*browser)->Do("cards");
   ASSERT_TRUE(cards.ok()) << cards.status();
-  EXPECT_EQ(*cards,
-            "{\"shown\": 25, \"distinct\": 25, \"counted\": 25, \"known\": 25}");
+  EXPECT_EQ(
+      *cards,
+      "{\"shown\": 25, \"distinct\": 25, \"counted\": 25, \"known\": 25}");
 }
 
 TEST_F(BoardTest, ApiAnswersBadRequestsWithJsonErrors) {
   const std::string url = StartBoard();
   ASSERT_FALSE(url.empty());
   RunResult result =
-      Curl({"-X", "POST", "-d", "pizza=margarita", "-d", "table=3",
-            url + "api/orders"});
+      PostJson(url, "api/orders", R"({"pizza":"margarita","table":3})");
   EXPECT_EQ(result.out,
             "{\"error\":\"\\\"margarita\\\" is not on the menu; did you mean "
             "margherita?\"}\n400");
-  result = Curl({"-X", "POST", "-H", "Content-Type: application/json", "-d",
-                 "{\"pizza\":\"diavola\",\"table\":\"200\"}",
-                 url + "api/orders"});
+  result = PostJson(url, "api/orders", R"({"pizza":"diavola","table":"200"})");
   EXPECT_EQ(result.out, "{\"error\":\"table 200 is out of range 1-100\"}\n400");
-  result = Curl({"-X", "POST", "-d", "count=5000", url + "api/burst"});
+  result = PostJson(url, "api/orders", "[1, 2]");
+  EXPECT_EQ(result.out, "{\"error\":\"the body must be a JSON object\"}\n400");
+  result = PostJson(url, "api/burst", R"({"count":5000})");
   EXPECT_EQ(result.out,
             "{\"error\":\"a burst is 1 to 1000 orders, not 5000\"}\n400");
   result = Curl({url + "no/such/page"});
@@ -287,6 +306,28 @@ TEST_F(BoardTest, ApiAnswersBadRequestsWithJsonErrors) {
   result = Curl({"-H", "Last-Event-ID: yesterday", url + "api/events"});
   EXPECT_EQ(result.out,
             "{\"error\":\"Last-Event-ID (or since) must be a version\"}\n400");
+
+  // Orders come only from the board's own page: not from a form of another
+  // site, not from another origin, not by a name that is not the board's
+  // (DNS rebinding), not by a GET.
+  result = Curl({"-X", "POST", "-H",
+                 "Origin: " + std::string(absl::StripSuffix(url, "/")), "-d",
+                 "pizza=margherita", "-d", "table=3", url + "api/orders"});
+  EXPECT_EQ(result.out, "{\"error\":\"the body must be JSON\"}\n400");
+  result = PostJson(url, "api/orders", R"({"pizza":"margherita","table":3})",
+                    {"-H", "Origin: http://evil.example"});
+  EXPECT_TRUE(absl::EndsWith(result.out, "403")) << result.out;
+  result = PostJson(url, "api/orders", R"({"pizza":"margherita","table":3})",
+                    {"-H", "Origin: http://evil.example", "-H",
+                     "Origin: " + std::string(absl::StripSuffix(url, "/"))});
+  EXPECT_TRUE(absl::EndsWith(result.out, "403")) << result.out;
+  result = PostJson(url, "api/orders", R"({"pizza":"margherita","table":3})",
+                    {"-H", "Host: rebound.example:80", "-H",
+                     "Origin: http://rebound.example:80"});
+  EXPECT_TRUE(absl::EndsWith(result.out, "403")) << result.out;
+  result = Curl({url + "api/orders?pizza=margherita&table=3"});
+  EXPECT_TRUE(absl::EndsWith(result.out, "404")) << result.out;
+
   // A body past 64 KiB is refused before it is read whole.
   std::string big = TempPath("big-body");
   {
@@ -296,14 +337,68 @@ TEST_F(BoardTest, ApiAnswersBadRequestsWithJsonErrors) {
     std::fwrite(chunk.data(), 1, chunk.size(), file);
     std::fclose(file);
   }
-  result = Curl({"-X", "POST", "--data-binary", "@" + big, url + "api/orders"});
+  result = PostJson(url, "api/orders", "@" + big);
   EXPECT_TRUE(absl::EndsWith(result.out, "413")) << result.out;
-  // And a good one, through the same API.
-  result = Curl({"-X", "POST", "-d", "pizza=Margherita", "-d", "table=4",
-                 url + "api/orders"});
+
+  // Nothing of the above was placed; a good order is.
+  RunResult state = Curl({url + "api/state"});
+  EXPECT_TRUE(absl::StrContains(state.out, "\"placed\":0")) << state.out;
+  result = PostJson(url, "api/orders", R"({"pizza":"Margherita","table":4})");
   EXPECT_TRUE(absl::EndsWith(result.out, "201")) << result.out;
   EXPECT_TRUE(absl::StrContains(result.out, "\"pizza\":\"margherita\""))
       << result.out;
+}
+
+TEST_F(BoardTest, WhatARecordCarriesIsShownAsTextNeverAsHtml) {
+  const std::string url = StartBoard();
+  ASSERT_FALSE(url.empty());
+  // A foreign producer's order whose pizza is markup and a script.
+  kitchen::v1::Order order;
+  order.set_pizza(
+      "<b id=\"injected\">bold</b><img src=x onerror=\"window.pwned=1\">"
+      "<script>window.pwned=1</script>");
+  order.set_table(5);
+  order.set_order_id("<i>id</i>");
+  ASSERT_TRUE(
+      ProduceRaw(bootstrap(), topic(), "5", order.SerializeAsString()).ok());
+  auto browser = Browser::Start();
+  ASSERT_TRUE(browser.ok()) << browser.status();
+  ASSERT_TRUE((*browser)->Do("open " + url).ok());
+  ASSERT_TRUE((*browser)->Do("wait_count placed 1 30").ok());
+  absl::StatusOr<std::string> inert = (*browser)->Do("inert");
+  ASSERT_TRUE(inert.ok()) << inert.status();
+  EXPECT_EQ(*inert, "{\"elements\": 0, \"pwned\": false, \"shown\": true}");
+}
+
+TEST_F(BoardTest, TwoCooksEachWithTheirPartitions) {
+  auto cook_1 = StartService("cook", {"--prep_time=0", "--cook_id=cook-1"});
+  ASSERT_TRUE(cook_1.ok()) << cook_1.status();
+  auto cook_2 = StartService("cook", {"--prep_time=0", "--cook_id=cook-2"});
+  ASSERT_TRUE(cook_2.ok()) << cook_2.status();
+  const std::string url = StartBoard();
+  ASSERT_FALSE(url.empty());
+  auto browser = Browser::Start();
+  ASSERT_TRUE(browser.ok()) << browser.status();
+  ASSERT_TRUE((*browser)->Do("open " + url).ok());
+  // Each cook with three of the six partitions (eager rebalancing: the range
+  // assignor gives 0-2 and 3-5), and none held twice.
+  std::string members;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(90);
+       absl::Now() < deadline;) {
+    members = (*browser)->Do("members cook").value_or("");
+    if (members == "cook-1: partitions 0, 1, 2; cook-2: partitions 3, 4, 5" ||
+        members == "cook-1: partitions 3, 4, 5; cook-2: partitions 0, 1, 2") {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  EXPECT_TRUE(absl::StrContains(members, "cook-1: partitions ") &&
+              absl::StrContains(members, "; cook-2: partitions ") &&
+              members.size() == std::string("cook-1: partitions 0, 1, 2; "
+                                            "cook-2: partitions 3, 4, 5")
+                                    .size())
+      << members;
+  EXPECT_TRUE((*browser)->Do("screenshot " + TempPath("two-cooks.png")).ok());
 }
 
 }  // namespace
