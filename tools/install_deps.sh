@@ -27,6 +27,7 @@ PACKAGES=(
   chromium             # a real browser for the board's end-to-end test
   chromium-driver      # WebDriver for it
   python3-selenium     # drives it from the test
+  curl                 # the board's HTTP API in its end-to-end test
 )
 
 missing=()
