@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   service::ServiceOptions options;
   options.name = "cook";
   options.group = absl::GetFlag(FLAGS_group);
+  options.member = cook.cook_id;
   options.transactional_id = absl::StrCat(options.group, "-", cook.cook_id);
   options.detail =
       absl::StrCat("prep time ", absl::FormatDuration(prep_time), ", cook ",

@@ -14,6 +14,7 @@
 #include "manager/recorder.h"
 #include "manager/report.h"
 #include "service/consumer_service.h"
+#include "service/presence.h"
 
 ABSL_FLAG(std::string, ledger, "ledger.jsonl",
           "The ledger file: one JSON line per order. Environment: LEDGER.");
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   service::ServiceOptions options;
   options.name = "manager";
   options.group = absl::GetFlag(FLAGS_group);
+  options.member = service::DefaultMemberName();
   options.loop.batch_max_records = absl::GetFlag(FLAGS_sync_max_records);
   options.loop.batch_max_delay = absl::GetFlag(FLAGS_sync_max_delay);
   options.loop.batch_max_bytes = absl::GetFlag(FLAGS_sync_max_bytes);

@@ -13,12 +13,16 @@
 #include "logging/log.h"
 #include "orders/dead_letter.h"
 #include "orders/order_record.h"
+#include "service/presence.h"
 
 ABSL_FLAG(std::string, topic, kitchen::orders::kOrderTopic,
           "Topic to take orders from. Environment: TOPIC.");
 ABSL_FLAG(
     std::string, dead_letter_topic, kitchen::orders::kDeadLetterTopic,
     "Where records that are not orders go. Environment: DEAD_LETTER_TOPIC.");
+ABSL_FLAG(std::string, members_topic, kitchen::service::kMembersTopic,
+          "Where this member announces the partitions it holds, for the board "
+          "(empty: nowhere). Environment: MEMBERS_TOPIC.");
 ABSL_FLAG(std::string, health_file, "",
           "A file rewritten every second while the service runs: `ready` once "
           "it has partitions, else `starting` (for container probes). "
@@ -30,7 +34,8 @@ absl::StatusOr<cli::ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
     std::vector<std::string> own_flags) {
   own_flags.insert(own_flags.end(),
-                   {"topic", "dead_letter_topic", "health_file"});
+                   {"topic", "dead_letter_topic", "health_file",
+                    "members_topic"});
   return cli::ParseCommandLine(argc, argv, usage, own_flags);
 }
 
@@ -131,6 +136,24 @@ int Run(ServiceOptions options,
   auto dead_letters =
       orders::DeadLetterQueue::Create(*kafka, dead_letter_topic, options.group);
   if (!dead_letters.ok()) return UsageError(dead_letters.status().message());
+  // Announced for the board; best effort, never a reason not to work.
+  std::unique_ptr<Presence> presence;
+  if (const std::string members_topic = absl::GetFlag(FLAGS_members_topic);
+      !members_topic.empty() && !options.member.empty()) {
+    absl::StatusOr<std::unique_ptr<Presence>> started = Presence::Start(
+        *kafka, members_topic,
+        {options.group, options.member, options.name, topic});
+    if (started.ok()) {
+      presence = *std::move(started);
+      options.loop.on_assignment =
+          [&presence](const std::vector<kafka::TopicPartition>& assignment) {
+            presence->Announce(assignment);
+          };
+    } else {
+      logging::Warning("not announcing this member: %s",
+                       started.status().message());
+    }
+  }
   Loop loop(options.loop, **handler, **dead_letters);
   auto consumer = kafka::Consumer::Create(*std::move(conf), {topic}, &loop);
   if (!consumer.ok()) {

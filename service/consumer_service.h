@@ -61,6 +61,9 @@ struct ServiceOptions {
   std::string name;    // "cook": its start and stop lines say it.
   std::string group;   // Its consumer group (--group).
   std::string detail;  // In the start line, e.g. "prep time 2s"; may be empty.
+  // This instance's name in its group ("cook-1"), announced with the
+  // partitions it holds (service/presence.h); empty: not announced.
+  std::string member;
   // How the loop runs; its health_file comes from --health_file.
   LoopOptions loop;
   int handler_failure_exit = cli::kExitKafka;

@@ -417,6 +417,7 @@ void Loop::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
   // Rebalances are eager: every assignment follows a revocation of all.
   assigned_since_poll_ = !partitions.empty();
   handler_.OnAssigned(partitions);
+  if (options_.on_assignment) options_.on_assignment(partitions);
 }
 
 void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
@@ -434,6 +435,7 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
     verify_.erase({partition.topic, partition.partition});
   }
   handler_.OnRevoked(partitions, lost);
+  if (options_.on_assignment) options_.on_assignment({});
 }
 
 }  // namespace kitchen::service

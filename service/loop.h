@@ -40,6 +40,7 @@
 #define KITCHEN_SERVICE_LOOP_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +61,9 @@ namespace kitchen::service {
 
 struct LoopOptions {
   std::string health_file;  // See cli/health_file.h; empty: none.
+  // Told the member's whole assignment after each rebalance (empty once its
+  // partitions are revoked), e.g. to announce it (service/presence.h).
+  std::function<void(const std::vector<kafka::TopicPartition>&)> on_assignment;
   bool log_lag = false;
   absl::Duration lag_interval = absl::Seconds(30);  // Zero: not periodically.
   int batch_max_records = 1;

@@ -43,6 +43,7 @@ SERVICE_BINARIES = {
     "waiter": "waiter/waiter",
     "cook": "cook/cook",
     "manager": "manager/manager",
+    "board": "board/board",
 }
 DEVBROKER = "deploy/devbroker/devbroker"
 # Libraries every debian:12-slim image has (priority required), so the Dockerfile

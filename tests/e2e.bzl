@@ -32,6 +32,7 @@ def e2e_test(
         size = "medium",
         shard_count = None,
         tags = [],
+        data = [],
         brokers = BROKERS,
         kafka_nodes = 1):
     """An end-to-end test of //tests:harness, once per broker (see above).
@@ -45,7 +46,7 @@ def e2e_test(
             name = "%s_%s" % (name, broker),
             size = size,
             srcs = srcs,
-            data = _BROKER_DATA[broker],
+            data = data + _BROKER_DATA[broker],
             env = {
                 "KITCHEN_TEST_BROKER": broker,
                 "KITCHEN_TEST_KAFKA_NODES": str(kafka_nodes),

@@ -301,6 +301,7 @@ void BrokerTest::SetUp() {
     topic_ = orders::kOrderTopic;
     dead_letter_topic_ = orders::kDeadLetterTopic;
     status_topic_ = orders::kStatusTopic;
+    members_topic_ = "kitchen-members";
     return;
   }
   absl::StatusOr<KafkaCluster*> cluster = KafkaCluster::Shared();
@@ -312,8 +313,10 @@ void BrokerTest::SetUp() {
   topic_ = absl::StrCat(orders::kOrderTopic, suffix_);
   dead_letter_topic_ = absl::StrCat(topic_, ".dlq");
   status_topic_ = absl::StrCat(orders::kStatusTopic, suffix_);
+  members_topic_ = absl::StrCat("kitchen-members", suffix_);
   absl::Status created =
-      CreateTopics(bootstrap_, {topic_, dead_letter_topic_, status_topic_},
+      CreateTopics(bootstrap_,
+                   {topic_, dead_letter_topic_, status_topic_, members_topic_},
                    kPartitions,
                    kafka_->nodes(), absl::Seconds(60));
   ASSERT_TRUE(created.ok()) << created;
@@ -340,9 +343,16 @@ std::vector<std::string> BrokerTest::CaseFlags(
     add_unless_given("topic", topic_);
     if (service != "waiter") {  // The waiter has neither.
       add_unless_given("dead_letter_topic", dead_letter_topic_);
-      add_unless_given("group", group(service));
+      if (service != "board") add_unless_given("group", group(service));
     }
-    if (service == "cook") add_unless_given("status_topic", status_topic_);
+    if (service == "cook" || service == "board") {
+      add_unless_given("status_topic", status_topic_);
+    }
+    if (service != "waiter") add_unless_given("members_topic", members_topic_);
+    if (service == "board") {
+      add_unless_given("cook_group", group("cook"));
+      add_unless_given("manager_group", group("manager"));
+    }
   }
   all.insert(all.end(), flags.begin(), flags.end());
   return all;

@@ -116,6 +116,8 @@ class BrokerTest : public ::testing::Test {
   const std::string& dead_letter_topic() const { return dead_letter_topic_; }
   // The case's order-status topic (the cooks' events, 6 partitions).
   const std::string& status_topic() const { return status_topic_; }
+  // The case's kitchen-members topic (who is working, for the board).
+  const std::string& members_topic() const { return members_topic_; }
   // The case's name for consumer group `base`: `base` itself on dev (a fresh
   // broker per case), a name of this case on kafka (so a member an earlier case
   // killed cannot delay this case's joins).
@@ -124,7 +126,9 @@ class BrokerTest : public ::testing::Test {
   // `flags` for waiter/cook/manager, and before them the flags that put the
   // service on this case's topics and group: on kafka the case's --topic, and
   // for cook and manager --dead_letter_topic and --group=group(service), for
-  // the cook --status_topic, unless `flags` set them. On dev none: the services run on their defaults,
+  // the cook --status_topic, for cook and manager --members_topic, for the
+  // board all its topics and --cook_group/--manager_group, unless `flags` set
+  // them. On dev none: the services run on their defaults,
   // as a user runs them, so the dev variant keeps proving what they are.
   std::vector<std::string> CaseFlags(absl::string_view service,
                                      std::vector<std::string> flags) const;
@@ -167,6 +171,7 @@ class BrokerTest : public ::testing::Test {
   std::string topic_;
   std::string dead_letter_topic_;
   std::string status_topic_;
+  std::string members_topic_;
   std::string suffix_;  // kafka: "-<case>-<pid>", what makes names unique.
   bool paused_ = false;
 };

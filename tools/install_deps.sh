@@ -22,6 +22,12 @@ PACKAGES=(
   python3-matplotlib   # the benchmark's latency plot (tools/bench)
   openjdk-17-jre-headless  # Java for the local Apache Kafka (tools/kafka)
   maven                # fetches Apache Kafka from Maven Central (tools/install_kafka.sh)
+  libcpp-httplib-dev   # the board's HTTP server (cpp-httplib, server-sent events)
+  nlohmann-json3-dev   # JSON for the board's API
+  chromium             # a real browser for the board's end-to-end test
+  chromium-driver      # WebDriver for it
+  python3-selenium     # drives it from the test
+  curl                 # the board's HTTP API in its end-to-end test
 )
 
 missing=()

@@ -49,10 +49,15 @@ MARKER = ".kitchen-kafka"
 
 # The kitchen's topics, created before `up` returns (auto-creation is off), with the
 # partition count the dev broker uses.
-TOPICS = [("pizza-order", 6), ("pizza-order.dlq", 6), ("order-status", 6)]
+TOPICS = [("pizza-order", 6), ("pizza-order.dlq", 6), ("order-status", 6),
+          ("kitchen-members", 1)]
 # Settings of one topic besides the shared ones: order-status keeps a day of events
 # (README, "Order events"), pizza-order and its dead letters Kafka's default week.
-TOPIC_CONFIGS = {"order-status": {"retention.ms": "86400000"}}
+# kitchen-members (who is working, for the board) keeps each member's latest word for
+# an hour.
+TOPIC_CONFIGS = {"order-status": {"retention.ms": "86400000"},
+                 "kitchen-members": {"cleanup.policy": "compact,delete",
+                                     "retention.ms": "3600000"}}
 
 # Local-only settings: what one machine and its tests need, left out of the comparison
 # with docker-compose.yaml (README, "Real Kafka on this machine").

@@ -40,8 +40,8 @@ constexpr char kUsage[] =
     R"(a Kafka cluster in memory, for the kitchen.
 
 librdkafka's mock cluster serves the real Kafka protocol; the kitchen's services, kcat
-and any Kafka client can use it. Topics pizza-order, pizza-order.dlq and order-status are
-created at start. Everything is in memory and lost when it stops.
+and any Kafka client can use it. Topics pizza-order, pizza-order.dlq, order-status and
+kitchen-members (1 partition) are created at start. Everything is in memory and lost when it stops.
 
 Usage: devbroker [--port 9092] [--broker_count 3] [--partitions 6]
 
@@ -83,7 +83,10 @@ int main(int argc, char** argv) {
                             partitions);
     return kitchen::cli::kExitUsage;
   }
-  for (auto& topic : options.topics) topic.partitions = partitions;
+  // kitchen-members keeps its one partition: its readers want one order.
+  for (auto& topic : options.topics) {
+    if (topic.partitions > 1) topic.partitions = partitions;
+  }
 
   auto broker = kitchen::devbroker::MockCluster::Start(options);
   if (!broker.ok()) {

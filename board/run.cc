@@ -1,0 +1,54 @@
+// File: board/run.cc
+
+#include "board/run.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "board/server.h"
+#include "cli/exit_codes.h"
+#include "logging/log.h"
+
+namespace kitchen::board {
+
+int RunBoard(const RunOptions& options, const kafka::ClientConfig& config,
+             absl::Notification& stop) {
+  Board board(options.board);
+  if (absl::Status desk = board.OpenOrderDesk(config, options.topics.orders);
+      !desk.ok()) {
+    logging::Error("%s", desk.message());
+    return cli::kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<Watcher>> watcher =
+      Watcher::Create(config, options.topics, board);
+  if (!watcher.ok()) {
+    logging::Error("%s", watcher.status().message());
+    return cli::kExitUsage;
+  }
+  Server server(board, options.server);
+  absl::StatusOr<int> port = server.Listen(options.listen, options.port);
+  if (!port.ok()) {
+    logging::Error("%s", port.status().message());
+    return cli::kExitUsage;
+  }
+  // An IPv6 address is written in brackets in a URL.
+  const std::string host = options.listen.find(':') != std::string::npos
+                               ? absl::StrCat("[", options.listen, "]")
+                               : options.listen;
+  std::printf("board: http://%s:%d/\n", host.c_str(), *port);
+  std::fflush(stdout);
+  logging::Info("serving http://%s:%d/, brokers %s", host, *port,
+                config.bootstrap_servers);
+
+  std::thread serving([&server] { server.Serve(); });
+  std::thread watching([&] { (*watcher)->Run(stop); });
+  stop.WaitForNotification();
+  server.Stop();
+  serving.join();
+  watching.join();
+  logging::Info("board stopped");
+  return cli::kExitOk;
+}
+
+}  // namespace kitchen::board

@@ -1,0 +1,276 @@
+// File: board/server.cc
+
+#include "board/server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "board/page.h"
+#include "logging/log.h"
+
+namespace kitchen::board {
+namespace {
+
+// How often a stream sends the summary (and notices the board stopping).
+constexpr absl::Duration kSummaryInterval = absl::Seconds(1);
+
+// Text from the topic may be any bytes: invalid UTF-8 becomes U+FFFD rather
+// than an exception.
+std::string Dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Reply(httplib::Response& response, int status,
+           const nlohmann::json& body) {
+  response.status = status;
+  response.set_header("Cache-Control", "no-store");
+  response.set_content(Dump(body), "application/json");
+}
+
+void ReplyError(httplib::Response& response, int status,
+                absl::string_view message) {
+  Reply(response, status, {{"error", std::string(message)}});
+}
+
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    default:
+      return 503;
+  }
+}
+
+// The JSON object a POST to the API carries, or why it is refused. Orders
+// are placed only by a JSON POST from the board's own page: a cross-site form
+// cannot send JSON without a CORS preflight (which the board never allows),
+// and a page served from another name that resolves here (DNS rebinding)
+// gives itself away by its Host and Origin.
+absl::StatusOr<nlohmann::json> PostedJson(
+    const httplib::Request& request, const std::vector<std::string>& hosts) {
+  if (request.get_header_value_count("Host") != 1 ||
+      request.get_header_value_count("Origin") != 1) {
+    return absl::PermissionDeniedError(
+        "a request to place orders needs one Host and one Origin header");
+  }
+  const std::string host = request.get_header_value("Host");
+  if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) {
+    return absl::PermissionDeniedError(
+        "this board does not answer to that host name (see --allowed_hosts)");
+  }
+  if (request.get_header_value("Origin") != absl::StrCat("http://", host)) {
+    return absl::PermissionDeniedError(
+        "orders are placed from the board's own page only (Origin must be "
+        "this board)");
+  }
+  if (request.get_header_value("Content-Type").find("application/json") ==
+      std::string::npos) {
+    return absl::InvalidArgumentError("the body must be JSON");
+  }
+  nlohmann::json body =
+      nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    return absl::InvalidArgumentError("the body must be a JSON object");
+  }
+  return body;
+}
+
+// A field of a posted object as text ("" if absent or of another type).
+std::string Field(const nlohmann::json& body, const char* name) {
+  auto value = body.find(name);
+  if (value == body.end()) return "";
+  if (value->is_string()) return value->get<std::string>();
+  if (value->is_number_integer()) return absl::StrCat(value->get<int64_t>());
+  return "";
+}
+
+std::string Event(absl::string_view name, const nlohmann::json& data,
+                  absl::optional<int64_t> id) {
+  std::string event;
+  if (id.has_value()) absl::StrAppend(&event, "id: ", *id, "\n");
+  absl::StrAppend(&event, "event: ", name, "\ndata: ", Dump(data), "\n\n");
+  return event;
+}
+
+}  // namespace
+
+Server::Server(Board& board, ServerOptions options)
+    : board_(board),
+      options_(options),
+      http_(std::make_unique<httplib::Server>()) {
+  const int threads = options_.max_streams + 8;
+  // cpp-httplib takes ownership of the queue it is handed.
+  http_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);
+  };
+  http_->set_payload_max_length(options_.max_body_bytes);
+  Route();
+}
+
+Server::~Server() = default;
+
+absl::StatusOr<int> Server::Listen(const std::string& host, int port) {
+  if (port == 0) {
+    port = http_->bind_to_any_port(host);
+    if (port <= 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", host, " (any port)"));
+    }
+  } else if (!http_->bind_to_port(host, port)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port,
+                     " (in use, or not an address of this machine)"));
+  }
+  // The names a request may give in Host: this machine's loopback names,
+  // the address listened on, and those the deployment names.
+  hosts_.clear();
+  std::vector<std::string> names = {"127.0.0.1", "localhost", "[::1]"};
+  names.push_back(host.find(':') != std::string::npos
+                      ? absl::StrCat("[", host, "]")
+                      : host);
+  names.insert(names.end(), options_.allowed_hosts.begin(),
+               options_.allowed_hosts.end());
+  for (const std::string& name : names) {
+    // A name given with its port (a proxy's) is taken as it is.
+    hosts_.push_back(
+        absl::StrContains(name, "]:") ||
+                (name.find(':') != std::string::npos && name.front() != '[')
+            ? name
+            : absl::StrCat(name, ":", port));
+  }
+  return port;
+}
+
+void Server::Serve() { http_->listen_after_bind(); }
+
+void Server::Stop() {
+  board_.Stop();  // Streams notice within a second.
+  http_->stop();
+}
+
+void Server::Route() {
+  http_->Get("/", [](const httplib::Request&, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    response.set_content(kPage, "text/html; charset=utf-8");
+  });
+
+  http_->Get("/api/menu",
+             [this](const httplib::Request&, httplib::Response& response) {
+               Reply(response, 200,
+                     {{"pizzas", board_.menu().pizzas()},
+                      {"tables",
+                       {{"min", board_.options().tables.min},
+                        {"max", board_.options().tables.max}}}});
+             });
+
+  http_->Get("/api/state", [this](const httplib::Request&,
+                                  httplib::Response& response) {
+    Reply(response, 200,
+          {{"summary", board_.Summary(absl::Now())},
+           {"changes", board_.WaitForChanges(0, absl::ZeroDuration())}});
+  });
+
+  http_->Get("/api/events", [this](const httplib::Request& request,
+                                   httplib::Response& response) {
+    if (streams_.load() >= options_.max_streams) {
+      ReplyError(response, 503, "too many open event streams");
+      return;
+    }
+    // Where to go on from: a reconnecting EventSource's Last-Event-ID, or
+    // ?since= (0, or nothing: everything).
+    int64_t since = 0;
+    std::string from = request.get_header_value("Last-Event-ID");
+    if (from.empty()) from = request.get_param_value("since");
+    if (!from.empty() && (!absl::SimpleAtoi(from, &since) || since < 0)) {
+      ReplyError(response, 400, "Last-Event-ID (or since) must be a version");
+      return;
+    }
+    ++streams_;
+    response.set_header("Cache-Control", "no-store");
+    response.set_chunked_content_provider(
+        "text/event-stream",
+        [this, since](size_t, httplib::DataSink& sink) mutable {
+          // One turn: the changes since the last sent (waiting up to a
+          // second for some), then the summary. False ends the stream.
+          nlohmann::json changes =
+              board_.WaitForChanges(since, kSummaryInterval);
+          if (board_.stopping()) {
+            sink.done();
+            return true;
+          }
+          if (!changes["cards"].empty() || changes["reset"]) {
+            since = changes["version"].get<int64_t>();
+            std::string event = Event("cards", changes, since);
+            if (!sink.write(event.data(), event.size())) return false;
+          }
+          std::string summary =
+              Event("summary", board_.Summary(absl::Now()), absl::nullopt);
+          return sink.write(summary.data(), summary.size());
+        },
+        [this](bool) { --streams_; });
+  });
+
+  http_->Post("/api/orders", [this](const httplib::Request& request,
+                                    httplib::Response& response) {
+    absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
+    if (!body.ok()) {
+      ReplyError(response, HttpStatusOf(body.status()),
+                 body.status().message());
+      return;
+    }
+    absl::StatusOr<nlohmann::json> placed =
+        board_.Place(Field(*body, "pizza"), Field(*body, "table"));
+    if (!placed.ok()) {
+      ReplyError(response, HttpStatusOf(placed.status()),
+                 placed.status().message());
+      return;
+    }
+    Reply(response, 201, *placed);
+  });
+
+  http_->Post("/api/burst", [this](const httplib::Request& request,
+                                   httplib::Response& response) {
+    absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
+    if (!body.ok()) {
+      ReplyError(response, HttpStatusOf(body.status()),
+                 body.status().message());
+      return;
+    }
+    int64_t count = 0;
+    if (!absl::SimpleAtoi(Field(*body, "count"), &count)) {
+      ReplyError(response, 400, "count must be a number of orders");
+      return;
+    }
+    absl::StatusOr<nlohmann::json> placed = board_.PlaceBurst(count);
+    if (!placed.ok()) {
+      ReplyError(response, HttpStatusOf(placed.status()),
+                 placed.status().message());
+      return;
+    }
+    Reply(response, 200, *placed);
+  });
+
+  // Unknown paths and methods, and bodies over the limit (413): JSON errors.
+  http_->set_error_handler(
+      [](const httplib::Request& request, httplib::Response& response) {
+        if (!response.body.empty()) return;  // A route's own error.
+        const char* what = response.status == 413   ? "request body too large"
+                           : response.status == 405 ? "method not allowed"
+                           : response.status == 400 ? "bad request"
+                                                    : "no such page";
+        ReplyError(response, response.status, what);
+      });
+}
+
+}  // namespace kitchen::board
