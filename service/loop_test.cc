@@ -505,7 +505,6 @@ TEST_F(LoopTest, ACopyThatCanNeverBeWrittenStopsTheLoopSayingWhy) {
       << "the record is not done";
 }
 
-TEST_F(LoopTest, ATransactionIsRefusedUntilItIsImplemented) {
 TEST_F(LoopTest, ATransactionalHandlerNeedsATransactionalProducer) {
   NotingHandler handler(Progress::kOffsetsInTransaction);
   auto running = Run(handler, "transactional");
