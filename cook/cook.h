@@ -16,6 +16,7 @@
 #define KITCHEN_COOK_COOK_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
@@ -38,6 +39,12 @@ class Cook : public service::Handler {
   absl::Status Handle(const kitchen::v1::Order& order,
                       const service::Position& at,
                       absl::Notification& stop) override;
+
+  // Says, per partition, where the offset the cook goes on from is not in
+  // the log: beyond its end (the log was replaced by a shorter one: it is
+  // cooked from its start again), or before its start (orders removed by
+  // retention before they were cooked).
+  void OnLag(const std::vector<kafka::PartitionLag>& lags) override;
 
   std::string Summary() const override;
 
