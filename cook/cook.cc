@@ -130,4 +130,25 @@ std::string Cook::Summary() const {
                       " aborted");
 }
 
+void Cook::OnLag(const std::vector<kafka::PartitionLag>& lags) {
+  for (const kafka::PartitionLag& lag : lags) {
+    if (lag.from < 0 || lag.low < 0 || lag.high < 0) continue;  // Unknown.
+    if (lag.from > lag.high) {
+      logging::Warning(
+          "%s/%d: committed offset %d is beyond the log's end (%d): the log "
+          "is not the one these orders were committed in (topic re-created, "
+          "broker data lost), so it is cooked from its start (offset %d, "
+          "auto.offset.reset=earliest); orders it shares with the old log are "
+          "cooked again",
+          lag.topic, lag.partition, lag.from, lag.high, lag.low);
+    } else if (lag.from < lag.low) {
+      logging::Warning(
+          "%s/%d: offsets %d to %d (%d orders) were removed from the log "
+          "(retention) before this group cooked them; going on from %d",
+          lag.topic, lag.partition, lag.from, lag.low - 1, lag.low - lag.from,
+          lag.low);
+    }
+  }
+}
+
 }  // namespace kitchen::cook

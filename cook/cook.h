@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -72,6 +73,11 @@ class Cook : public service::Handler {
   absl::Status Flush() override;
 
   void OnIdle() override;
+  // Says, per partition, where the offset the cook goes on from is not in
+  // the log: beyond its end (the log was replaced by a shorter one: it is
+  // cooked from its start again), or before its start (orders removed by
+  // retention before they were cooked).
+  void OnLag(const std::vector<kafka::PartitionLag>& lags) override;
 
   std::string Summary() const override;
 

@@ -169,5 +169,29 @@ TEST_F(CookTest, InTheLoopEveryOrderIsReadyAndAStoppedCookCatchesUp) {
   EXPECT_EQ(ready, 17);
 }
 
+TEST_F(CookTest, SaysWhereItsOffsetIsNotInTheLog) {
+  std::unique_ptr<Cook> cook = MakeCook(absl::ZeroDuration());
+  ASSERT_NE(cook, nullptr);
+  ::testing::internal::CaptureStderr();
+  cook->OnLag({
+      {"pizza-order", 0, 0, /*from=*/1000, /*low=*/0, /*high=*/20},
+      {"pizza-order", 1, 5, /*from=*/3, /*low=*/10, /*high=*/15},
+      {"pizza-order", 2, 4, /*from=*/6, /*low=*/0, /*high=*/10},  // Fine.
+      {"pizza-order", 3, -1},                                     // Unknown.
+  });
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(absl::StrContains(
+      log, "pizza-order/0: committed offset 1000 is beyond the log's end (20)"))
+      << log;
+  EXPECT_TRUE(absl::StrContains(log, "cooked from its start (offset 0")) << log;
+  EXPECT_TRUE(absl::StrContains(
+      log,
+      "pizza-order/1: offsets 3 to 9 (7 orders) were removed from the log "
+      "(retention) before this group cooked them; going on from 10"))
+      << log;
+  EXPECT_FALSE(absl::StrContains(log, "pizza-order/2")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "pizza-order/3")) << log;
+}
+
 }  // namespace
 }  // namespace kitchen::cook

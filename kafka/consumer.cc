@@ -458,6 +458,11 @@ std::vector<PartitionLag> Consumer::Lag(LagFrom from) {
                              ? committed->elems[i].offset
                              : low;
       lag.lag = std::max<int64_t>(high - std::max<int64_t>(position, 0), 0);
+      lag.from = partition.offset >= 0             ? partition.offset
+                 : committed->elems[i].offset >= 0 ? committed->elems[i].offset
+                                                   : -1;
+      lag.low = low;
+      lag.high = high;
     }
     lags.push_back(std::move(lag));
   }

@@ -106,6 +106,14 @@ struct PartitionLag {
   std::string topic;
   int32_t partition = 0;
   int64_t lag = -1;
+  // What it was measured from (-1 where unknown): the member's position or
+  // the group's committed offset (none: -1), and the partition's log start
+  // and end. `from` outside [`low`, `high`] means the records there are gone
+  // (retention) or the log is not the one the offset was for (re-created,
+  // data lost): librdkafka then resets by auto.offset.reset.
+  int64_t from = -1;
+  int64_t low = -1;
+  int64_t high = -1;
 };
 
 // The first and one past the last offset a partition holds (Kafka's low and

@@ -249,6 +249,32 @@ TEST_F(ConsumerServiceRunTest, RunsUntilStoppedSayingSoAndExitsZero) {
       << said;
 }
 
+// A handler slow to make (the manager reading a long ledger): the health file
+// says `starting` all the while, and `ready` only once the handler is made and
+// the consumer has partitions. (A probe that ends startup must read it: the
+// file is not rewritten meanwhile, deploy/k8s/30-manager.yaml.)
+TEST_F(ConsumerServiceRunTest, TheHealthFileSaysStartingWhileTheHandlerIsMade) {
+  std::string health = TempPath("health-slow");
+  absl::SetFlag(&FLAGS_health_file, health);
+  absl::Notification making, may_finish;
+  bool made = false;
+  HandlerFactory inner = Factory(made);
+  Start(Options("slow"), [&]() -> absl::StatusOr<std::unique_ptr<Handler>> {
+    making.Notify();
+    may_finish.WaitForNotification();
+    return inner();
+  });
+  ASSERT_TRUE(making.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  // Longer than the health file's beat: nothing rewrites it as ready.
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_EQ(ReadFile(health), "starting\n");
+  may_finish.Notify();
+  EXPECT_TRUE(WaitUntil([&] { return ReadFile(health) == "ready\n"; },
+                        absl::Seconds(30)))
+      << ReadFile(health);
+  EXPECT_EQ(Stop(), cli::kExitOk);
+}
+
 TEST_F(ConsumerServiceRunTest,
        AHandlerThatCannotBeMadeOrFailsExitsWithItsStatus) {
   ::testing::internal::CaptureStderr();

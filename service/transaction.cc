@@ -22,11 +22,14 @@ struct ErrorDeleter {
 };
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
 
-bool IsFenced(const rd_kafka_error_t* error) {
-  rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+bool IsFencedCode(rd_kafka_resp_err_t code) {
   return code == RD_KAFKA_RESP_ERR__FENCED ||
          code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
          code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+bool IsFenced(const rd_kafka_error_t* error) {
+  return IsFencedCode(rd_kafka_error_code(error));
 }
 
 }  // namespace
@@ -244,29 +247,48 @@ absl::StatusOr<TransactionOutcome> TransactionalProducer::Fail(
   const std::string why =
       absl::StrCat(what, ": ", rd_kafka_error_string(error.get()));
   if (rd_kafka_error_is_fatal(error.get())) {
-    const absl::Duration age = absl::Now() - began_;
-    if (IsFenced(error.get()) && age < options_.transaction_timeout) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "fenced by another producer with transactional id ",
-          options_.transactional_id, " (", why, ") while this one's "
-          "transaction was ", absl::FormatDuration(absl::Trunc(
-              age, absl::Milliseconds(1))),
-          " old: two instances were given one id; stopping, the other goes "
-          "on"));
-    }
-    return Recover(why);
+    return OnFatal(why, IsFenced(error.get()));
   }
   return Abort(why);
 }
 
+absl::StatusOr<TransactionOutcome> TransactionalProducer::OnFatal(
+    const std::string& why, bool fenced) {
+  const absl::Duration age = absl::Now() - began_;
+  if (fenced && age < options_.transaction_timeout) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "fenced by another producer with transactional id ",
+        options_.transactional_id, " (", why, ") while this one's "
+        "transaction was ", absl::FormatDuration(absl::Trunc(
+            age, absl::Milliseconds(1))),
+        " old: two instances were given one id; stopping, the other goes "
+        "on"));
+  }
+  return Recover(why);
+}
+
 absl::StatusOr<TransactionOutcome> TransactionalProducer::Abort(
     const std::string& why) {
+  // The producer may have failed for good meanwhile (a fence met by a
+  // request of its own, while what the caller saw was a record purged
+  // because of it): then that is the failure to act on.
+  char fatal_reason[512];
+  if (rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(
+          handle_.get(), fatal_reason, sizeof(fatal_reason));
+      fatal != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return OnFatal(absl::StrCat(why, "; the producer failed: ", fatal_reason),
+                   IsFencedCode(fatal));
+  }
   logging::Warning("aborting the transaction: %s", why);
   ErrorPtr failed(rd_kafka_abort_transaction(
       handle_.get(), Milliseconds(options_.call_timeout)));
   if (failed != nullptr) {
-    if (rd_kafka_error_is_fatal(failed.get()) ||
-        !rd_kafka_error_is_retriable(failed.get())) {
+    if (rd_kafka_error_is_fatal(failed.get())) {
+      return OnFatal(absl::StrCat(why, "; then aborting: ",
+                                  rd_kafka_error_string(failed.get())),
+                     IsFenced(failed.get()));
+    }
+    if (!rd_kafka_error_is_retriable(failed.get())) {
       return Recover(absl::StrCat(why, "; then aborting: ",
                                   rd_kafka_error_string(failed.get())));
     }

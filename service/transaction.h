@@ -103,6 +103,12 @@ class TransactionalProducer {
   void AbortIfOpen();
 
   bool open() const { return open_; }
+  // Whether the current producer has failed for good (fenced, ...): the next
+  // Commit() then stops or makes a new one.
+  bool failed_for_good() const {
+    return rd_kafka_fatal_error(handle_.get(), nullptr, 0) !=
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
   const std::string& transactional_id() const {
     return options_.transactional_id;
   }
@@ -137,6 +143,10 @@ class TransactionalProducer {
   absl::StatusOr<TransactionOutcome> Fail(rd_kafka_error_t* error,
                                           const char* what);
   absl::StatusOr<TransactionOutcome> Abort(const std::string& why);
+  // A fatal error: stop if fenced while the transaction is younger than its
+  // timeout (another live instance has the id), else a new producer.
+  absl::StatusOr<TransactionOutcome> OnFatal(const std::string& why,
+                                             bool fenced);
   absl::StatusOr<TransactionOutcome> Recover(const std::string& why);
 
   const kafka::ClientConfig config_;

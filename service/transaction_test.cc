@@ -95,6 +95,13 @@ TEST_F(TransactionTest, FencedWhileYoungMeansAnotherInstanceHasTheIdSoStop) {
   rd_kafka_mock_push_request_errors(broker_->cluster(), kAddPartitionsToTxn, 1,
                                     RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
   ASSERT_TRUE(SendOne(**producer).ok());
+  // The fence comes back on the request that adds the record's partition to
+  // the transaction, sent in the background.
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       !(*producer)->failed_for_good() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE((*producer)->failed_for_good());
   absl::StatusOr<TransactionOutcome> outcome =
       (*producer)->Commit(offsets_, Group());
   ASSERT_FALSE(outcome.ok());
@@ -108,13 +115,27 @@ TEST_F(TransactionTest, FencedWhileYoungMeansAnotherInstanceHasTheIdSoStop) {
 
 TEST_F(TransactionTest, FencedAfterOutlivingItsTimeoutMakesANewProducer) {
   TransactionOptions options{"cook-1"};
-  options.transaction_timeout = absl::Seconds(1);
+  options.transaction_timeout = absl::Seconds(2);
   auto producer = Make(options);
   ASSERT_TRUE(producer.ok()) << producer.status();
+  // One transaction first, so that the producer knows the topic's partitions
+  // and the fenced request goes out at once (not after a metadata wait that
+  // a loaded machine can stretch past the record's timeout).
+  ASSERT_TRUE(SendOne(**producer).ok());
+  ASSERT_EQ((*producer)->Commit(offsets_, Group()).value_or(
+                TransactionOutcome::kAborted),
+            TransactionOutcome::kCommitted);
   rd_kafka_mock_push_request_errors(broker_->cluster(), kAddPartitionsToTxn, 1,
                                     RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
   ASSERT_TRUE(SendOne(**producer).ok());
-  absl::SleepFor(absl::Milliseconds(1200));  // Older than its timeout.
+  // The fence comes back on the request that adds the record's partition to
+  // the transaction, sent in the background.
+  for (absl::Time deadline = absl::Now() + absl::Seconds(10);
+       !(*producer)->failed_for_good() && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE((*producer)->failed_for_good());
+  absl::SleepFor(absl::Milliseconds(2200));  // Older than its timeout.
   absl::StatusOr<TransactionOutcome> outcome =
       (*producer)->Commit(offsets_, Group());
   ASSERT_TRUE(outcome.ok()) << outcome.status();

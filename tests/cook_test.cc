@@ -17,6 +17,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "kafka/config.h"
+#include "kafka/handle.h"
 #include "orders/order_record.h"
 #include "tests/harness.h"
 
@@ -32,6 +34,37 @@ std::vector<std::string> ReadyOrderIds(const std::string& log) {
     ids.push_back(line.substr(at + 7, line.find(',', at) - at - 7));
   }
   return ids;
+}
+
+// Commits `offset` for `group` on partitions 0 to `partitions` - 1 of `topic`,
+// from outside the group (as kafka-consumer-groups --reset-offsets does).
+absl::Status CommitOffsets(const std::string& bootstrap,
+                           const std::string& group, const std::string& topic,
+                           int partitions, int64_t offset) {
+  absl::StatusOr<kafka::ConfPtr> conf =
+      kafka::BuildConf({bootstrap, {}}, {{"group.id", group}});
+  if (!conf.ok()) return conf.status();
+  char error[512];
+  kafka::HandlePtr client(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), error, sizeof(error)));
+  if (client == nullptr) return absl::InternalError(error);
+  (void)conf->release();  // The handle owns it now.
+  kafka::PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
+  for (int32_t partition = 0; partition < partitions; ++partition) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)
+        ->offset = offset;
+  }
+  rd_kafka_resp_err_t committed =
+      rd_kafka_commit(client.get(), list.get(), /*async=*/0);
+  for (int i = 0; committed == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt;
+       ++i) {
+    committed = list->elems[i].err;
+  }
+  (void)rd_kafka_consumer_close(client.get());
+  if (committed != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(rd_kafka_err2str(committed));
+  }
+  return absl::OkStatus();
 }
 
 class CookTest : public BrokerTest {
@@ -281,6 +314,36 @@ TEST_F(CookTest, APoisonRecordTooLargeToCopyWholeIsParkedWithoutItsValue) {
   EXPECT_TRUE(absl::StrContains(dead[0].header("dlq-reason").value_or(""),
                                 "not a kitchen.v1.Order"));
   EXPECT_TRUE(cook->running());
+}
+
+// The group's committed offsets are past the log's end: the log they were for
+// was replaced by a shorter one (topic re-created, broker data lost) while
+// the offsets survived. The cook says so per partition, and cooks the new
+// log from its start (auto.offset.reset=earliest): at-least-once, nothing
+// skipped.
+TEST_F(CookTest, CommittedOffsetsBeyondTheLogsEndAreSaidAndTheLogIsCooked) {
+  PlaceOrders(20);
+  ASSERT_TRUE(CommitOffsets(bootstrap(), group("cook"), topic(), 6, 1000).ok());
+  auto cook = StartCook("0s");
+  EXPECT_TRUE(
+      WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 20; },
+                absl::Seconds(40)))
+      << cook->Stderr();
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return LinesWith(cook->Stderr(), "committed offset 1000 is beyond")
+                   .size() == 6;
+      },
+      absl::Seconds(10)))
+      << cook->Stderr();
+  std::vector<std::string> warned =
+      LinesWith(cook->Stderr(), absl::StrCat(topic(),
+                                             "/0: committed offset 1000 is "
+                                             "beyond the log's end"));
+  ASSERT_EQ(warned.size(), 1u) << cook->Stderr();
+  EXPECT_TRUE(absl::StrContains(warned[0], "WARN")) << warned[0];
+  EXPECT_TRUE(absl::StrContains(warned[0], "cooked from its start"))
+      << warned[0];
 }
 
 TEST_F(CookTest, ABrokerOutageIsSurvived) {
