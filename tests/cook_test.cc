@@ -346,6 +346,31 @@ TEST_F(CookTest, CommittedOffsetsBeyondTheLogsEndAreSaidAndTheLogIsCooked) {
       << warned[0];
 }
 
+// On Kafka (auto.create.topics.enable=false, as tools/kafka runs it) a
+// dead-letter topic that does not exist stops the cook, naming the record and
+// what to do; the dev broker (librdkafka's mock) creates any topic a client
+// names, so there the copy lands in a new topic.
+TEST_F(CookTest, ADeadLetterTopicThatDoesNotExistStopsTheCookSayingSo) {
+  const std::string missing = dead_letter_topic() + ".missing";
+  auto cook = StartCook("0s", "cook", {"--dead_letter_topic=" + missing});
+  ASSERT_TRUE(ProduceRaw(bootstrap(), topic(), "5", "\xff not an order").ok());
+  if (broker() == BrokerKind::kDev) {
+    EXPECT_TRUE(cook->WaitForStderr(absl::StrCat(" sent to ", missing),
+                                    absl::Seconds(30)))
+        << cook->Stderr();
+    EXPECT_TRUE(cook->running());
+    return;
+  }
+  absl::StatusOr<int> exit = cook->Wait(absl::Seconds(120));
+  ASSERT_TRUE(exit.ok()) << exit.status() << "\n" << cook->Stderr();
+  EXPECT_EQ(*exit, 2) << cook->Stderr();
+  EXPECT_TRUE(absl::StrContains(
+      cook->Stderr(), absl::StrCat(" cannot be dead-lettered to ", missing)))
+      << cook->Stderr();
+  EXPECT_TRUE(absl::StrContains(cook->Stderr(), "create the dead-letter topic"))
+      << cook->Stderr();
+}
+
 TEST_F(CookTest, ABrokerOutageIsSurvived) {
   auto cook = StartCook("0s");
   std::string before = PlaceOrder("calzone", 2);
