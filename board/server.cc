@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -221,45 +222,37 @@ void Server::Route() {
         [this](bool) { --streams_; });
   });
 
-  http_->Post("/api/orders", [this](const httplib::Request& request,
-                                    httplib::Response& response) {
-    absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
-    if (!body.ok()) {
-      ReplyError(response, HttpStatusOf(body.status()),
-                 body.status().message());
-      return;
-    }
-    absl::StatusOr<nlohmann::json> placed =
-        board_.Place(Field(*body, "pizza"), Field(*body, "table"));
-    if (!placed.ok()) {
-      ReplyError(response, HttpStatusOf(placed.status()),
-                 placed.status().message());
-      return;
-    }
-    Reply(response, 201, *placed);
+  // Each POST: its JSON body checked (PostedJson), then the action; either's
+  // error is the reply.
+  auto post = [this](const char* path, int success,
+                     std::function<absl::StatusOr<nlohmann::json>(
+                         const nlohmann::json& body)>
+                         action) {
+    http_->Post(path, [this, success, action](const httplib::Request& request,
+                                              httplib::Response& response) {
+      absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
+      absl::StatusOr<nlohmann::json> done =
+          body.ok() ? action(*body) : body.status();
+      if (!done.ok()) {
+        ReplyError(response, HttpStatusOf(done.status()),
+                   done.status().message());
+        return;
+      }
+      Reply(response, success, *done);
+    });
+  };
+  post("/api/orders", 201, [this](const nlohmann::json& body) {
+    return board_.Place(Field(body, "pizza"), Field(body, "table"));
   });
-
-  http_->Post("/api/burst", [this](const httplib::Request& request,
-                                   httplib::Response& response) {
-    absl::StatusOr<nlohmann::json> body = PostedJson(request, hosts_);
-    if (!body.ok()) {
-      ReplyError(response, HttpStatusOf(body.status()),
-                 body.status().message());
-      return;
-    }
-    int64_t count = 0;
-    if (!absl::SimpleAtoi(Field(*body, "count"), &count)) {
-      ReplyError(response, 400, "count must be a number of orders");
-      return;
-    }
-    absl::StatusOr<nlohmann::json> placed = board_.PlaceBurst(count);
-    if (!placed.ok()) {
-      ReplyError(response, HttpStatusOf(placed.status()),
-                 placed.status().message());
-      return;
-    }
-    Reply(response, 200, *placed);
-  });
+  post(
+      "/api/burst", 200,
+      [this](const nlohmann::json& body) -> absl::StatusOr<nlohmann::json> {
+        int64_t count = 0;
+        if (!absl::SimpleAtoi(Field(body, "count"), &count)) {
+          return absl::InvalidArgumentError("count must be a number of orders");
+        }
+        return board_.PlaceBurst(count);
+      });
 
   // Unknown paths and methods, and bodies over the limit (413): JSON errors.
   http_->set_error_handler(

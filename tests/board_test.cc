@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,20 @@ class Browser {
     }
     (void)process_->Wait(absl::Seconds(10));
     ::kill(-process_->pid(), SIGKILL);  // chromedriver and chromium too.
+  }
+
+  // Asks `command` again (every 250 ms) until `done` holds for its answer or
+  // `timeout` passes: the last answer ("" if none came).
+  std::string AskUntil(const std::string& command,
+                       const std::function<bool(const std::string&)>& done,
+                       absl::Duration timeout) {
+    std::string answer;
+    for (absl::Time deadline = absl::Now() + timeout; absl::Now() < deadline;
+         absl::SleepFor(absl::Milliseconds(250))) {
+      answer = Do(command).value_or("");
+      if (done(answer)) break;
+    }
+    return answer;
   }
 
   // Runs one command; its answer's text, or an error with the page's.
@@ -148,9 +163,9 @@ class BoardTest : public BrokerTest {
                      const std::string& json,
                      std::vector<std::string> extra = {}) {
     std::string origin(absl::StripSuffix(url, "/"));
-    std::vector<std::string> args = {"-X", "POST", "-H",
-                                     "Content-Type: application/json",
-                                     "--data-binary", json};
+    std::vector<std::string> args = {
+        "-X", "POST", "-H", "Content-Type: application/json", "--data-binary",
+        json};
     // Unless the case sends its own headers.
     if (std::find(extra.begin(), extra.end(), "-H") == extra.end()) {
       args.insert(args.end(), {"-H", "Origin: " + origin});
@@ -208,17 +223,12 @@ TEST_F(BoardTest, StoppedCookPilesUpOrdersAndCatchesUpWhenBack) {
   ASSERT_TRUE((*browser)->Do("open " + url).ok());
   // The cook announced itself: all six partitions are its (the board holds
   // none: it is in no group).
-  absl::Status announced = absl::UnknownError("never");
-  for (absl::Time deadline = absl::Now() + absl::Seconds(60);
-       absl::Now() < deadline;) {
-    absl::StatusOr<std::string> members = (*browser)->Do("members cook");
-    if (members.ok() && *members == "cook-1: partitions 0, 1, 2, 3, 4, 5") {
-      announced = absl::OkStatus();
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  ASSERT_TRUE(announced.ok()) << (*browser)->Do("members cook").value_or("?");
+  const std::string all_six = "cook-1: partitions 0, 1, 2, 3, 4, 5";
+  ASSERT_EQ((*browser)->AskUntil(
+                "members cook",
+                [&](const std::string& members) { return members == all_six; },
+                absl::Seconds(60)),
+            all_six);
 
   // The cook leaves: orders pile up as placed, and the page says the lag.
   (*cook)->Signal(SIGTERM);
@@ -227,16 +237,11 @@ TEST_F(BoardTest, StoppedCookPilesUpOrdersAndCatchesUpWhenBack) {
   ASSERT_TRUE(burst.ok()) << burst.status();
   EXPECT_EQ(*burst, "20 placed, 0 failed");
   EXPECT_TRUE((*browser)->Do("wait_count placed 20 30").ok());
-  absl::Status lagging = absl::UnknownError("never");
-  for (absl::Time deadline = absl::Now() + absl::Seconds(30);
-       absl::Now() < deadline;) {
-    if ((*browser)->Do("lag cook").value_or("") == "20") {
-      lagging = absl::OkStatus();
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  EXPECT_TRUE(lagging.ok()) << (*browser)->Do("lag cook").value_or("?");
+  auto is = [](const char* expected) {
+    return [expected](const std::string& answer) { return answer == expected; };
+  };
+  EXPECT_EQ((*browser)->AskUntil("lag cook", is("20"), absl::Seconds(30)),
+            "20");
   EXPECT_EQ((*browser)->Do("members cook").value_or("?"), "no cook online");
   EXPECT_TRUE((*browser)->Do("screenshot " + TempPath("piled-up.png")).ok());
 
@@ -246,16 +251,7 @@ TEST_F(BoardTest, StoppedCookPilesUpOrdersAndCatchesUpWhenBack) {
   absl::StatusOr<std::string> all_ready =
       (*browser)->Do("wait_count ready 20 60", absl::Seconds(70));
   EXPECT_TRUE(all_ready.ok()) << all_ready.status() << (*back)->Stderr();
-  absl::Status caught_up = absl::UnknownError("never");
-  for (absl::Time deadline = absl::Now() + absl::Seconds(30);
-       absl::Now() < deadline;) {
-    if ((*browser)->Do("lag cook").value_or("") == "0") {
-      caught_up = absl::OkStatus();
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  EXPECT_TRUE(caught_up.ok());
+  EXPECT_EQ((*browser)->AskUntil("lag cook", is("0"), absl::Seconds(30)), "0");
 }
 
 TEST_F(BoardTest, DroppedConnectionResumesWithoutLosingOrDoublingACard) {
@@ -382,16 +378,15 @@ TEST_F(BoardTest, TwoCooksEachWithTheirPartitions) {
   ASSERT_TRUE((*browser)->Do("open " + url).ok());
   // Each cook with three of the six partitions (eager rebalancing: the range
   // assignor gives 0-2 and 3-5), and none held twice.
-  std::string members;
-  for (absl::Time deadline = absl::Now() + absl::Seconds(90);
-       absl::Now() < deadline;) {
-    members = (*browser)->Do("members cook").value_or("");
-    if (members == "cook-1: partitions 0, 1, 2; cook-2: partitions 3, 4, 5" ||
-        members == "cook-1: partitions 3, 4, 5; cook-2: partitions 0, 1, 2") {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
+  const std::string members = (*browser)->AskUntil(
+      "members cook",
+      [](const std::string& answer) {
+        return answer ==
+                   "cook-1: partitions 0, 1, 2; cook-2: partitions 3, 4, 5" ||
+               answer ==
+                   "cook-1: partitions 3, 4, 5; cook-2: partitions 0, 1, 2";
+      },
+      absl::Seconds(90));
   EXPECT_TRUE(absl::StrContains(members, "cook-1: partitions ") &&
               absl::StrContains(members, "; cook-2: partitions ") &&
               members.size() == std::string("cook-1: partitions 0, 1, 2; "

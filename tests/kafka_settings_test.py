@@ -68,13 +68,19 @@ def main():
     check(setup.get("TOPICS", "").split() == [t["name"] for t in three["topics"]],
           f"kafka-setup creates {setup.get('TOPICS')!r}, tools/kafka "
           f"{[t['name'] for t in three['topics']]}")
+    # TOPIC_PARTITIONS: "TOPIC=N ..." for the topics whose count is not PARTITIONS.
+    own_partitions = dict(item.split("=", 1)
+                          for item in setup.get("TOPIC_PARTITIONS", "").split())
     for topic in three["topics"]:
         for variable, field in [("PARTITIONS", "partitions"),
                                 ("REPLICATION_FACTOR", "replication_factor"),
                                 ("MIN_INSYNC_REPLICAS", "min_insync_replicas")]:
-            check(setup.get(variable) == str(topic[field]),
+            given = setup.get(variable)
+            if variable == "PARTITIONS" and topic["name"] in own_partitions:
+                variable, given = "TOPIC_PARTITIONS", own_partitions[topic["name"]]
+            check(given == str(topic[field]),
                   f"{topic['name']} {field}: tools/kafka {topic[field]}, kafka-setup "
-                  f"{variable}={setup.get(variable)!r}")
+                  f"{variable}={given!r}")
 
     # One node: the same settings but one copy of everything.
     one = local_config(1)
