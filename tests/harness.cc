@@ -342,7 +342,10 @@ std::vector<std::string> BrokerTest::CaseFlags(
       add_unless_given("dead_letter_topic", dead_letter_topic_);
       add_unless_given("group", group(service));
     }
-    if (service == "cook") add_unless_given("status_topic", status_topic_);
+    // The cook publishes there; the waiter reads it with --wait.
+    if (service == "cook" || service == "waiter") {
+      add_unless_given("status_topic", status_topic_);
+    }
   }
   all.insert(all.end(), flags.begin(), flags.end());
   return all;

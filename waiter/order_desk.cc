@@ -109,6 +109,7 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
                   offset);
     std::fflush(out_);
   }
+  if (on_acknowledged_) on_acknowledged_(placed);
 }
 
 }  // namespace kitchen::waiter
