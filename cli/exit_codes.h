@@ -14,6 +14,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 // Kafka failed us (broker unreachable, delivery failed, consumer fatal error).
 inline constexpr int kExitKafka = 2;
+// waiter --wait: every order was placed, but a pizza was not READY within
+// --wait_timeout (or the wait was interrupted).
+inline constexpr int kExitNotReady = 4;
 
 }  // namespace kitchen::cli
 

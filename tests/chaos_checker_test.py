@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""The chaos checker must see what it is there to see: lost, duplicated, uncooked and
-out-of-order orders in a made-up history (tools/chaos.py check())."""
+"""The chaos checker must see what it is there to see: lost, duplicated, uncooked,
+unready, twice-ready and out-of-order orders and READYs the group has not committed in a
+made-up history (tools/chaos.py check()), and read order events as the cook writes them
+(decode_event, against bytes laid out as protobuf encodes a kitchen.v1.OrderEvent)."""
 
 import importlib.util
 import os
@@ -56,11 +58,76 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(result["lost"], ["b"])
         self.assertEqual(result["not_cooked"], ["b"])
 
+    def test_unready_twice_ready_and_uncommitted_readies_are_found(self):
+        ledger = [ledger_line("a", 1, 0), ledger_line("b", 1, 1), ledger_line("c", 1, 2)]
+        cookings = [cooking("t1", "a", 1, 0), cooking("t2", "b", 1, 1),
+                    cooking("t3", "c", 1, 2)]
+        clean = chaos.check(self.acks, ledger, cookings, 0,
+                            readies={(0, 0): 1, (0, 1): 1, (0, 2): 1}, committed={0: 3})
+        self.assertEqual(clean["not_ready"], [])
+        self.assertEqual(clean["ready_twice"], [])
+        self.assertEqual(clean["ready_not_committed"], [])
+        result = chaos.check(self.acks, ledger, cookings, 0,
+                             readies={(0, 0): 2, (0, 2): 1}, committed={0: 2})
+        self.assertEqual(result["not_ready"], ["b"])
+        self.assertEqual(result["ready_twice"], ["a"])
+        self.assertEqual(result["ready_not_committed"], ["0@2"])
+        result.update({"graceful_exit": {}, "broker_problems": []})
+        self.assertEqual(chaos.failures(result, trusted_broker=False), ["not_ready"])
+        self.assertEqual(chaos.failures(result, trusted_broker=True),
+                         ["not_ready", "ready_twice", "ready_not_committed"])
+
     def test_out_of_order_in_the_ledger_and_the_cooks_is_found(self):
         result = chaos.check(
             self.acks, [ledger_line("b", 1, 1), ledger_line("a", 1, 0), ledger_line("c", 1, 2)],
             [cooking("t1", "b", 1, 1), cooking("t2", "a", 1, 0), cooking("t3", "c", 1, 2)], 0)
         self.assertEqual(len(result["out_of_order"]), 2, result["out_of_order"])
+
+
+def varint(value):
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def field(number, value):
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+
+class EventTest(unittest.TestCase):
+    def test_an_order_event_is_decoded_field_by_field(self):
+        at = field(1, 1764590000) + field(2, 250000000)
+        value = (field(1, b"3f2a") + field(2, 17) + field(3, b"margherita")
+                 + field(4, chaos.READY_STATE) + field(5, b"cook-1") + field(6, at)
+                 + field(7, 2) + field(8, 12345678901) + field(9, at))
+        event = chaos.decode_event(value)
+        self.assertEqual(event["order_id"], "3f2a")
+        self.assertEqual(event["table"], 17)
+        self.assertEqual(event["pizza"], "margherita")
+        self.assertEqual(event["state"], chaos.READY_STATE)
+        self.assertEqual(event["cook"], "cook-1")
+        self.assertAlmostEqual(event["at"], 1764590000.25)
+        self.assertEqual(event["order_partition"], 2)
+        self.assertEqual(event["order_offset"], 12345678901)
+
+    def test_events_become_cookings_and_readies(self):
+        events = [
+            {"state": chaos.COOKING_STATE, "at": 2.0, "cook": "cook-2", "table": 1,
+             "order_id": "a", "order_partition": 0, "order_offset": 0},
+            {"state": chaos.COOKING_STATE, "at": 1.0, "cook": "cook-1", "table": 1,
+             "order_id": "a", "order_partition": 0, "order_offset": 0},
+            {"state": chaos.READY_STATE, "at": 3.0, "cook": "cook-2", "table": 1,
+             "order_id": "a", "order_partition": 0, "order_offset": 0},
+        ]
+        cookings = chaos.cookings_of(events)
+        self.assertEqual([c[1] for c in cookings], ["cook-1", "cook-2"])  # By time.
+        self.assertEqual(chaos.readies_of(events), {(0, 0): 1})
 
 
 if __name__ == "__main__":

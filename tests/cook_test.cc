@@ -4,11 +4,15 @@
 // real Kafka cluster: tests/e2e.bzl): at-least-once across a SIGKILL, catching
 // up after downtime, sharing partitions without cooking twice, a second group
 // seeing everything, poison records to the dead-letter topic, a broker outage,
-// and a graceful stop.
+// and a graceful stop. What each cook cooked is read from its READY events on
+// the status topic (read_committed), each cook named by its --cook_id; its
+// log lines are for people (and the abandon and rebalance lines are checked
+// as such).
 
 #include <signal.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -19,7 +23,9 @@
 #include "gtest/gtest.h"
 #include "kafka/config.h"
 #include "kafka/handle.h"
+#include "kafka/topic_reader.h"
 #include "orders/order_record.h"
+#include "proto/order_event.pb.h"
 #include "tests/harness.h"
 
 namespace kitchen::testing {
@@ -69,6 +75,45 @@ absl::Status CommitOffsets(const std::string& bootstrap,
 
 class CookTest : public BrokerTest {
  protected:
+  void SetUp() override {
+    BrokerTest::SetUp();
+    if (HasFatalFailure()) return;
+    events_ = ReadEvents(kafka::Isolation::kReadCommitted);
+    ASSERT_NE(events_, nullptr);
+  }
+
+  // The ids of the orders `cook` has published READY for, in the order read.
+  std::vector<std::string> Ready(const Process& cook) const {
+    std::vector<std::string> ids;
+    const std::string& cook_id = cook_ids_.at(&cook);
+    for (const StatusEvent& event : events_->events()) {
+      if (event.event.state() == kitchen::v1::OrderEvent::READY &&
+          event.event.cook() == cook_id) {
+        ids.push_back(event.event.order_id());
+      }
+    }
+    return ids;
+  }
+
+  // Whether `cook` has published `state` for order `id`.
+  bool Published(const Process& cook, kitchen::v1::OrderEvent::State state,
+                 const std::string& id) const {
+    for (const StatusEvent& event : events_->events()) {
+      if (event.event.state() == state && event.event.order_id() == id &&
+          event.event.cook() == cook_ids_.at(&cook)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Reads the events until `condition` holds.
+  bool WaitForEvents(const std::function<bool()>& condition,
+                     absl::Duration timeout) {
+    return events_->WaitFor(
+        [&](const std::vector<StatusEvent>&) { return condition(); }, timeout);
+  }
+
   // A cook in this case's group `base_group` whose death the group notices
   // within 6 s.
   std::unique_ptr<Process> StartCook(std::string prep_time,
@@ -78,24 +123,31 @@ class CookTest : public BrokerTest {
                                       "--group=" + group(base_group), "-X",
                                       "session.timeout.ms=6000"};
     flags.insert(flags.end(), extra.begin(), extra.end());
+    const std::string cook_id = absl::StrCat("cook-", cook_ids_.size() + 1);
+    flags.push_back("--cook_id=" + cook_id);
     auto cook = StartService("cook", flags);
     EXPECT_TRUE(cook.ok()) << cook.status();
-    return cook.ok() ? *std::move(cook) : nullptr;
+    if (!cook.ok()) return nullptr;
+    cook_ids_[cook->get()] = cook_id;
+    return *std::move(cook);
   }
 
   // Waits until the cooks of group `base_group` have committed every record of
   // the topic: each is cooked (a cook commits an order only once it is ready)
-  // and none will be handed to a cook of the group again, so what the cooks
-  // logged is final.
+  // and none will be handed to a cook of the group again; then reads the
+  // events to the topic's end, so that what the cooks published is final.
   bool GroupDrained(absl::string_view base_group, absl::Duration timeout) {
     return WaitUntil(
-        [&] {
-          absl::StatusOr<int64_t> records = CountRecords(bootstrap(), topic());
-          absl::StatusOr<int64_t> committed =
-              CountCommitted(bootstrap(), group(base_group), topic());
-          return records.ok() && committed.ok() && *committed == *records;
-        },
-        timeout);
+               [&] {
+                 absl::StatusOr<int64_t> records =
+                     CountRecords(bootstrap(), topic());
+                 absl::StatusOr<int64_t> committed =
+                     CountCommitted(bootstrap(), group(base_group), topic());
+                 return records.ok() && committed.ok() &&
+                        *committed == *records;
+               },
+               timeout) &&
+           events_->CatchUp(absl::Seconds(60));
   }
 
   // Places one order and returns its id.
@@ -104,6 +156,9 @@ class CookTest : public BrokerTest {
     EXPECT_EQ(waiter.exit_status, 0) << waiter.err;
     return waiter.out.substr(6, 36);  // "order <36-character id>: ..."
   }
+
+  std::unique_ptr<EventReader> events_;
+  std::map<const Process*, std::string> cook_ids_;
 };
 
 TEST_F(CookTest, BadFlagsAreRefusedBeforeJoiningTheGroup) {
@@ -132,17 +187,16 @@ TEST_F(CookTest, BadFlagsAreRefusedBeforeJoiningTheGroup) {
 TEST_F(CookTest, OrderOfACookKilledMidOrderIsCookedAgain) {
   auto first = StartCook("60s");
   std::string id = PlaceOrder("diavola", 5);
-  ASSERT_TRUE(first->WaitForStderr("cooking diavola for table 5 (order " + id,
-                                   absl::Seconds(30)))
+  ASSERT_TRUE(WaitForEvents(
+      [&] { return Published(*first, kitchen::v1::OrderEvent::COOKING, id); },
+      absl::Seconds(30)))
       << first->Stderr();
   first->Signal(SIGKILL);
   ASSERT_EQ(first->Wait(absl::Seconds(10)).value_or(-1), 128 + SIGKILL);
 
   auto second = StartCook("0s");
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id};
-      },
+  EXPECT_TRUE(WaitForEvents(
+      [&] { return Ready(*second) == std::vector<std::string>{id}; },
       absl::Seconds(45)))
       << second->Stderr();
 }
@@ -150,21 +204,19 @@ TEST_F(CookTest, OrderOfACookKilledMidOrderIsCookedAgain) {
 TEST_F(CookTest, StoppedCookCatchesUpOnEverythingItMissed) {
   auto first = StartCook("0s");
   std::string early = PlaceOrder("margherita", 1);
-  ASSERT_TRUE(
-      WaitUntil([&] { return ReadyOrderIds(first->Stderr()).size() == 1; },
-                absl::Seconds(30)))
+  ASSERT_TRUE(WaitForEvents([&] { return Ready(*first).size() == 1; },
+                            absl::Seconds(30)))
       << first->Stderr();
   first->Signal(SIGTERM);
   ASSERT_EQ(first->Wait(absl::Seconds(20)).value_or(-1), 0) << first->Stderr();
 
   PlaceOrders(40);  // While no cook is running.
   auto second = StartCook("0s");
-  EXPECT_TRUE(
-      WaitUntil([&] { return ReadyOrderIds(second->Stderr()).size() >= 40; },
-                absl::Seconds(40)))
+  EXPECT_TRUE(WaitForEvents([&] { return Ready(*second).size() >= 40; },
+                            absl::Seconds(40)))
       << second->Stderr();
   ASSERT_TRUE(GroupDrained("cook", absl::Seconds(30))) << second->Stderr();
-  std::vector<std::string> cooked = ReadyOrderIds(second->Stderr());
+  std::vector<std::string> cooked = Ready(*second);
   EXPECT_EQ(cooked.size(), 40u);
   EXPECT_EQ(std::count(cooked.begin(), cooked.end(), early), 0)
       << "an order committed before the stop was cooked again";
@@ -185,16 +237,12 @@ TEST_F(CookTest, TwoCooksShareThePartitionsAndNeverCookAnOrderTwice) {
       << first->Stderr();
 
   PlaceOrders(300);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return ReadyOrderIds(first->Stderr()).size() +
-                   ReadyOrderIds(second->Stderr()).size() >=
-               300;
-      },
+  ASSERT_TRUE(WaitForEvents(
+      [&] { return Ready(*first).size() + Ready(*second).size() >= 300; },
       absl::Seconds(40)));
   ASSERT_TRUE(GroupDrained("cook", absl::Seconds(30)));
-  std::vector<std::string> by_first = ReadyOrderIds(first->Stderr());
-  std::vector<std::string> by_second = ReadyOrderIds(second->Stderr());
+  std::vector<std::string> by_first = Ready(*first);
+  std::vector<std::string> by_second = Ready(*second);
   EXPECT_GT(by_first.size(), 0u);
   EXPECT_GT(by_second.size(), 0u);
   std::set<std::string> all(by_first.begin(), by_first.end());
@@ -206,10 +254,8 @@ TEST_F(CookTest, TwoCooksShareThePartitionsAndNeverCookAnOrderTwice) {
   // When one dies its partitions move to the other, and nothing is skipped.
   second->Signal(SIGKILL);
   PlaceOrders(60);
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        return ReadyOrderIds(first->Stderr()).size() == by_first.size() + 60;
-      },
+  EXPECT_TRUE(WaitForEvents(
+      [&] { return Ready(*first).size() == by_first.size() + 60; },
       absl::Seconds(45)))
       << first->Stderr();
 }
@@ -218,13 +264,11 @@ TEST_F(CookTest, ACookInAnotherGroupSeesEveryOrder) {
   auto kitchen = StartCook("0s", "cook", {"--lag_interval=1s"});
   auto inspector = StartCook("0s", "health-inspector");
   PlaceOrders(50);
-  EXPECT_TRUE(
-      WaitUntil([&] { return ReadyOrderIds(kitchen->Stderr()).size() == 50; },
-                absl::Seconds(40)));
-  EXPECT_TRUE(
-      WaitUntil([&] { return ReadyOrderIds(inspector->Stderr()).size() == 50; },
-                absl::Seconds(40)));
-  std::vector<std::string> cooked = ReadyOrderIds(kitchen->Stderr());
+  EXPECT_TRUE(WaitForEvents([&] { return Ready(*kitchen).size() == 50; },
+                            absl::Seconds(40)));
+  EXPECT_TRUE(WaitForEvents([&] { return Ready(*inspector).size() == 50; },
+                            absl::Seconds(40)));
+  std::vector<std::string> cooked = Ready(*kitchen);
   EXPECT_EQ(std::set<std::string>(cooked.begin(), cooked.end()).size(), 50u);
   // Lag per partition is logged periodically, and is 0 once all is cooked.
   EXPECT_TRUE(kitchen->WaitForStderr("(total 0)", absl::Seconds(10)))
@@ -244,10 +288,8 @@ TEST_F(CookTest, PoisonRecordsGoToTheDeadLetterTopicAndTheCookGoesOn) {
       ProduceRaw(bootstrap(), topic(), "0", no_table.SerializeAsString()).ok());
   std::string id = PlaceOrder("marinara", 5);
 
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        return ReadyOrderIds(cook->Stderr()) == std::vector<std::string>{id};
-      },
+  EXPECT_TRUE(WaitForEvents(
+      [&] { return Ready(*cook) == std::vector<std::string>{id}; },
       absl::Seconds(30)))
       << cook->Stderr();
   // The bad records sit on other partitions than the order: wait for both.
@@ -374,9 +416,8 @@ TEST_F(CookTest, ADeadLetterTopicThatDoesNotExistStopsTheCookSayingSo) {
 TEST_F(CookTest, ABrokerOutageIsSurvived) {
   auto cook = StartCook("0s");
   std::string before = PlaceOrder("calzone", 2);
-  ASSERT_TRUE(
-      WaitUntil([&] { return ReadyOrderIds(cook->Stderr()).size() == 1; },
-                absl::Seconds(30)));
+  ASSERT_TRUE(WaitForEvents([&] { return Ready(*cook).size() == 1; },
+                            absl::Seconds(30)));
   // The whole cluster stops answering, then comes back with everything it had.
   PauseBroker();
   // The outage's length, past the cook's 6 s session timeout: not a wait for
@@ -386,9 +427,9 @@ TEST_F(CookTest, ABrokerOutageIsSurvived) {
   EXPECT_TRUE(cook->running());
 
   std::string after = PlaceOrder("romana", 2);
-  EXPECT_TRUE(WaitUntil(
+  EXPECT_TRUE(WaitForEvents(
       [&] {
-        std::vector<std::string> ids = ReadyOrderIds(cook->Stderr());
+        std::vector<std::string> ids = Ready(*cook);
         return std::count(ids.begin(), ids.end(), after) == 1;
       },
       absl::Seconds(60)))
@@ -399,20 +440,24 @@ TEST_F(CookTest, ABrokerOutageIsSurvived) {
 TEST_F(CookTest, SigtermAbandonsTheCurrentOrderCommitsAndExits) {
   auto first = StartCook("60s");
   std::string id = PlaceOrder("bufalina", 9);
-  ASSERT_TRUE(first->WaitForStderr("cooking bufalina", absl::Seconds(30)));
+  ASSERT_TRUE(WaitForEvents(
+      [&] { return Published(*first, kitchen::v1::OrderEvent::COOKING, id); },
+      absl::Seconds(30)))
+      << first->Stderr();
   absl::Time stopping = absl::Now();
   first->Signal(SIGTERM);
   EXPECT_EQ(first->Wait(absl::Seconds(15)).value_or(-1), 0) << first->Stderr();
   EXPECT_LT(absl::Now() - stopping, absl::Seconds(10));
   EXPECT_TRUE(absl::StrContains(first->Stderr(), "abandoned bufalina"))
       << first->Stderr();
+  EXPECT_TRUE(WaitForEvents(
+      [&] { return Published(*first, kitchen::v1::OrderEvent::ABANDONED, id); },
+      absl::Seconds(30)));
   EXPECT_TRUE(absl::StrContains(first->Stderr(), "partitions revoked"));
 
   auto second = StartCook("0s");
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        return ReadyOrderIds(second->Stderr()) == std::vector<std::string>{id};
-      },
+  EXPECT_TRUE(WaitForEvents(
+      [&] { return Ready(*second) == std::vector<std::string>{id}; },
       absl::Seconds(30)))
       << second->Stderr();
 }

@@ -345,7 +345,8 @@ std::vector<std::string> BrokerTest::CaseFlags(
       add_unless_given("dead_letter_topic", dead_letter_topic_);
       if (service != "board") add_unless_given("group", group(service));
     }
-    if (service == "cook" || service == "board") {
+    // The cook publishes there; the waiter (--wait) and the board read it.
+    if (service == "cook" || service == "waiter" || service == "board") {
       add_unless_given("status_topic", status_topic_);
     }
     if (service != "waiter") add_unless_given("members_topic", members_topic_);

@@ -126,10 +126,11 @@ class BrokerTest : public ::testing::Test {
   // `flags` for waiter/cook/manager, and before them the flags that put the
   // service on this case's topics and group: on kafka the case's --topic, and
   // for cook and manager --dead_letter_topic and --group=group(service), for
-  // the cook --status_topic, for cook and manager --members_topic, for the
-  // board all its topics and --cook_group/--manager_group, unless `flags` set
-  // them. On dev none: the services run on their defaults,
-  // as a user runs them, so the dev variant keeps proving what they are.
+  // the cook and the waiter --status_topic, for cook and manager
+  // --members_topic, for the board all its topics and
+  // --cook_group/--manager_group, unless `flags` set them. On dev none: the
+  // services run on their defaults, as a user runs them, so the dev variant
+  // keeps proving what they are.
   std::vector<std::string> CaseFlags(absl::string_view service,
                                      std::vector<std::string> flags) const;
   // The command line of a service ("cook" → //cook:cook): --brokers and

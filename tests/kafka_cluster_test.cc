@@ -4,7 +4,8 @@
 // min.insync.replicas 2), so this test runs on real Kafka only:
 //  - a partition leader killed with SIGKILL while the waiter places a stream of
 //    orders, then restarted: every order is acknowledged, and every one is on
-//    the topic, cooked and in the ledger exactly once;
+//    the topic, READY exactly once for a read_committed reader of the order
+//    events, and in the ledger exactly once;
 //  - Kafka's own tools agree with the kitchen: kafka-console-consumer reads the
 //    waiter's keys and headers; kafka-consumer-groups shows the backlog of a
 //    stopped cook that the cook itself says when it starts again; a record
@@ -14,6 +15,7 @@
 #include <signal.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +26,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "kafka/topic_reader.h"
+#include "proto/order_event.pb.h"
 #include "tests/harness.h"
 
 namespace kitchen::testing {
@@ -36,7 +40,21 @@ class KafkaClusterTest : public BrokerTest {
     if (HasFatalFailure()) return;
     ASSERT_EQ(broker(), BrokerKind::kKafka) << "a real-Kafka-only test";
     ASSERT_EQ(kafka().nodes(), 3);
+    events_ = ReadEvents(kafka::Isolation::kReadCommitted);
+    ASSERT_NE(events_, nullptr);
   }
+
+  // Reads the order events until `orders` orders have a READY.
+  bool WaitForReady(size_t orders, absl::Duration timeout) {
+    return events_->WaitFor(
+        [&](const std::vector<StatusEvent>& events) {
+          return CountByOrder(events, kitchen::v1::OrderEvent::READY).size() >=
+                 orders;
+        },
+        timeout);
+  }
+
+  std::unique_ptr<EventReader> events_;
 
   // Runs one of Kafka's own tools (tools/kafka tool NAME ARGS).
   RunResult Tool(std::vector<std::string> args, const std::string& input = "") {
@@ -61,19 +79,6 @@ class KafkaClusterTest : public BrokerTest {
     return placed;
   }
 };
-
-// The order ids of the cook's "ready:" lines.
-std::multiset<std::string> ReadyOrders(const std::string& cook_log) {
-  std::multiset<std::string> ready;
-  for (absl::string_view line : absl::StrSplit(cook_log, '\n')) {
-    size_t at = line.find(" ready: ");
-    size_t id = line.find("(order ", at == line.npos ? 0 : at);
-    if (at == line.npos || id == line.npos) continue;
-    absl::string_view rest = line.substr(id + strlen("(order "));
-    ready.insert(std::string(rest.substr(0, rest.find(','))));
-  }
-  return ready;
-}
 
 TEST_F(KafkaClusterTest, AKilledLeaderLosesNoAcknowledgedOrder) {
   constexpr int kOrders = 3000;
@@ -123,14 +128,8 @@ TEST_F(KafkaClusterTest, AKilledLeaderLosesNoAcknowledgedOrder) {
   // Every acknowledged order is on the topic, once (idempotent producer).
   EXPECT_EQ(CountRecords(bootstrap(), topic()).value_or(-1), kOrders);
 
-  // Cooked, each at least once, and recorded exactly once.
-  EXPECT_TRUE(WaitUntil(
-      [&] {
-        std::multiset<std::string> ready = ReadyOrders((*cook)->Stderr());
-        return std::set<std::string>(ready.begin(), ready.end()).size() ==
-               static_cast<size_t>(kOrders);
-      },
-      absl::Seconds(120)))
+  // Cooked: READY for each, and recorded exactly once.
+  EXPECT_TRUE(WaitForReady(kOrders, absl::Seconds(120)))
       << "not every order cooked; the cook's log ends:\n"
       << (*cook)->Stderr().substr(
              std::max<int64_t>(0, (*cook)->Stderr().size() - 3000));
@@ -148,6 +147,22 @@ TEST_F(KafkaClusterTest, AKilledLeaderLosesNoAcknowledgedOrder) {
   }
   EXPECT_EQ(positions.size(), static_cast<size_t>(kOrders))
       << "an order recorded twice";
+  // Once the cook group has committed everything, the events read to their
+  // end: exactly one READY per order for read_committed, the leader's death
+  // notwithstanding.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return CountCommitted(bootstrap(), group("cook"), topic())
+                   .value_or(-1) == kOrders;
+      },
+      absl::Seconds(60)));
+  ASSERT_TRUE(events_->CatchUp(absl::Seconds(60)));
+  std::map<OrderPosition, int> ready =
+      CountByOrder(events_->events(), kitchen::v1::OrderEvent::READY);
+  EXPECT_EQ(ready.size(), static_cast<size_t>(kOrders));
+  int more_than_once = 0;
+  for (const auto& [order, count] : ready) more_than_once += count > 1;
+  EXPECT_EQ(more_than_once, 0) << "orders READY more than once";
 }
 
 TEST_F(KafkaClusterTest, KafkasConsoleConsumerReadsTheWaitersKeysAndHeaders) {
@@ -182,10 +197,7 @@ TEST_F(KafkaClusterTest, KafkasConsumerGroupsShowsTheLagTheCookSaysAtStart) {
     RunResult waiter = RunWaiter({"margherita", absl::StrCat(table)});
     ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
   }
-  ASSERT_TRUE(
-      WaitUntil([&] { return ReadyOrders((*cook)->Stderr()).size() == 13; },
-                absl::Seconds(60)))
-      << (*cook)->Stderr();
+  ASSERT_TRUE(WaitForReady(13, absl::Seconds(60))) << (*cook)->Stderr();
   (*cook)->Signal(SIGTERM);
   ASSERT_EQ((*cook)->Wait(absl::Seconds(30)).value_or(-1), 0);
 
@@ -255,10 +267,7 @@ TEST_F(KafkaClusterTest,
   // And the cook goes on: a real order after it is cooked.
   RunResult waiter = RunWaiter({"diavola", "5"});
   ASSERT_EQ(waiter.exit_status, 0) << waiter.err;
-  EXPECT_TRUE(
-      WaitUntil([&] { return ReadyOrders((*cook)->Stderr()).size() == 1; },
-                absl::Seconds(60)))
-      << (*cook)->Stderr();
+  EXPECT_TRUE(WaitForReady(1, absl::Seconds(60))) << (*cook)->Stderr();
 }
 
 }  // namespace

@@ -2,14 +2,15 @@
 //
 // The walking skeleton end to end: cook and manager as real processes against
 // a broker (a devbroker, or a real Kafka cluster: tests/e2e.bzl), orders placed
-// with the waiter binary, and what the cook logged and the manager wrote
-// checked.
+// with the waiter binary, and the cook's READY events, its log line and what
+// the manager wrote checked.
 
 #include <signal.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "kafka/topic_reader.h"
 #include "orders/order_record.h"
+#include "proto/order_event.pb.h"
 #include "tests/harness.h"
 
 namespace kitchen::testing {
@@ -82,12 +85,24 @@ TEST_F(KitchenTest, AnOrderReachesTheCookAndTheLedger) {
   EXPECT_EQ(placed[0].offset, 0);
   EXPECT_EQ(placed[1].offset, 1);
 
+  // The cook's READY of each, at the order's position, with what it was.
+  std::unique_ptr<EventReader> events =
+      ReadEvents(kafka::Isolation::kReadCommitted);
+  ASSERT_NE(events, nullptr);
   for (const Placed& order : placed) {
-    EXPECT_TRUE((*cook)->WaitForStderr("ready: ", absl::Seconds(30)));
-    EXPECT_TRUE(WaitUntil(
-        [&] { return absl::StrContains((*cook)->Stderr(), order.order_id); },
+    EXPECT_TRUE(events->WaitFor(
+        [&](const std::vector<StatusEvent>& read) {
+          for (const StatusEvent& event : read) {
+            if (event.event.state() == kitchen::v1::OrderEvent::READY &&
+                event.order() == OrderPosition{order.partition, order.offset}) {
+              EXPECT_EQ(event.event.order_id(), order.order_id);
+              return true;
+            }
+          }
+          return false;
+        },
         absl::Seconds(30)))
-        << "cook never logged " << order.order_id << ":\n"
+        << "no READY of " << order.order_id << ":\n"
         << (*cook)->Stderr();
     EXPECT_TRUE(WaitUntil(
         [&] { return absl::StrContains(ReadFile(ledger), order.order_id); },

@@ -2,11 +2,14 @@
 //
 // The waiter binary against a real broker (a devbroker, or a real Kafka
 // cluster: tests/e2e.bzl): each way of placing orders, each kind of bad input
-// (nothing may reach the topic), a broker that is down, and stop signals.
+// (nothing may reach the topic), a broker that is down, and stop signals; and
+// --wait, with a cook running (one order, a file, load mode, each READY said)
+// and without (exit 4 once --wait_timeout has passed).
 
 #include <signal.h>
 
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -327,6 +330,89 @@ TEST_F(WaiterTest, SigintInLoadModeStopsAndReportsWhatWasAcknowledged) {
   EXPECT_LT(sent, 1000000);
   EXPECT_EQ(acknowledged, sent);
   EXPECT_EQ(Orders(), acknowledged);
+}
+
+// The waiter's tests of --wait: a cook to cook, named for its READY lines.
+class WaiterWaitTest : public WaiterTest {
+ protected:
+  void StartCook() {
+    auto cook = StartService("cook", {"--prep_time=0", "--cook_id=cook-1"});
+    ASSERT_TRUE(cook.ok()) << cook.status();
+    cook_ = *std::move(cook);
+  }
+  std::unique_ptr<Process> cook_;
+};
+
+TEST_F(WaiterWaitTest, OneOrderWaitsForItsPizza) {
+  StartCook();
+  RunResult waiter = RunWaiter({"--wait", "margherita", "17"});
+  EXPECT_EQ(waiter.exit_status, 0) << waiter.err << cook_->Stderr();
+  std::vector<std::string> lines =
+      absl::StrSplit(waiter.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << waiter.out;
+  // "order ID: margherita for table 17 -> ...", then its READY.
+  ASSERT_TRUE(absl::StartsWith(lines[0], "order ")) << lines[0];
+  const std::string id = lines[0].substr(6, 36);
+  EXPECT_TRUE(absl::StartsWith(
+      lines[1],
+      absl::StrCat("ready: margherita for table 17 (order ", id, ") after ")))
+      << lines[1];
+  EXPECT_TRUE(absl::EndsWith(lines[1], " s, cooked by cook-1")) << lines[1];
+}
+
+TEST_F(WaiterWaitTest, AFileOfOrdersWaitsForEachPizza) {
+  StartCook();
+  std::string file =
+      WriteFile("orders.txt", "calzone 8\nromana 8\n# none\nmarinara 30\n");
+  RunResult waiter = RunWaiter({"--wait", "--file=" + file});
+  EXPECT_EQ(waiter.exit_status, 0) << waiter.err << cook_->Stderr();
+  EXPECT_EQ(LinesWith(waiter.out, "ready: ").size(), 3u) << waiter.out;
+  EXPECT_EQ(LinesWith(waiter.out, "ready: calzone for table 8 (order ").size(),
+            1u)
+      << waiter.out;
+  EXPECT_EQ(
+      LinesWith(waiter.out, "ready: marinara for table 30 (order ").size(), 1u)
+      << waiter.out;
+  EXPECT_TRUE(absl::StrContains(waiter.err, "3 of 3 ready, 0 not ready"))
+      << waiter.err;
+}
+
+TEST_F(WaiterWaitTest, LoadModeReportsPlacedToReadyPercentiles) {
+  StartCook();
+  RunResult waiter = RunWaiter({"--wait", "--count=200", "--seed=3"});
+  EXPECT_EQ(waiter.exit_status, 0) << waiter.err << cook_->Stderr();
+  EXPECT_TRUE(absl::StrContains(
+      waiter.out,
+      "200 of 200 ready, 0 not ready within 1m; placed -> ready "
+      "p50 "))
+      << waiter.out;
+  EXPECT_EQ(LinesWith(waiter.out, "ready: ").size(), 0u)
+      << "no line per order in load mode";
+}
+
+TEST_F(WaiterWaitTest, APizzaNotReadyInTimeExitsFour) {
+  // No cook: nothing is ever ready.
+  absl::Time start = absl::Now();
+  RunResult waiter =
+      RunWaiter({"--wait", "--wait_timeout=3s", "margherita", "17"});
+  EXPECT_EQ(waiter.exit_status, 4) << waiter.err;
+  EXPECT_GE(absl::Now() - start, absl::Seconds(3));
+  EXPECT_TRUE(absl::StartsWith(waiter.out, "order ")) << "it was placed";
+  EXPECT_TRUE(absl::StrContains(waiter.err,
+                                "not ready: margherita for table 17 (order "))
+      << waiter.err;
+  EXPECT_EQ(Orders(), 1);
+}
+
+TEST_F(WaiterWaitTest, WaitFlagsFromTheEnvironment) {
+  std::vector<std::string> command = ServiceCommand("waiter", {"romana", "4"});
+  RunResult waiter = RunToEnd(command, absl::Seconds(30), "",
+                              {{"WAIT", "true"}, {"WAIT_TIMEOUT", "2s"}});
+  // Within the run's 30 s: the environment's 2 s, not the default minute.
+  EXPECT_EQ(waiter.exit_status, 4) << waiter.err;
+  EXPECT_TRUE(
+      absl::StrContains(waiter.err, "not ready: romana for table 4 (order "))
+      << waiter.err;
 }
 
 }  // namespace

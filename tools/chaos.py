@@ -9,9 +9,16 @@ broker's own faults), then a drain and a graceful stop, and a checker of the who
   lost          an acknowledged order missing from the ledger          must be 0
   duplicated    an order twice in the ledger                           must be 0
   not cooked    an acknowledged order no cook ever started             must be 0
+  not ready     an acknowledged order with no READY                    must be 0
   recooked      orders cooked again after a crash or rebalance         counted (at-least-once)
   out of order  per table, the ledger or a first cooking out of order  counted and explained
   dead letters  records on pizza-order.dlq (the workload sends none)   must be 0
+
+Cooking and ready come from the order events on order-status (COOKING, READY), read with
+kcat, not from the cooks' log lines. On real Kafka, where READY is published in Kafka
+transactions, the events are read with isolation.level=read_committed and the checker
+also fails an acknowledged order READY more than once (ready twice) and a READY whose
+order offset the cook group has not committed (ready not committed).
 
 Two brokers (--kafka chooses):
   dev broker    (default) deploy/devbroker, librdkafka's mock cluster of 3 brokers; its
@@ -406,6 +413,22 @@ class KafkaCluster(Broker):
             log(f"could not {'restart' if state == 'killed' else 'resume'} node {node} "
                 f"(see kafka-commands.log)")
 
+    def committed_offsets(self, group):
+        """The offsets `group` has committed on pizza-order, per partition, as Kafka's
+        own kafka-consumer-groups shows them (columns GROUP TOPIC PARTITION
+        CURRENT-OFFSET ...; "-" for none); None if it could not say."""
+        described = self._run("tool", "kafka-consumer-groups", "--bootstrap-server",
+                              self.bootstrap, "--describe", "--group", group, timeout=120)
+        if described is None:
+            return None
+        committed = {}
+        for line in described.split("\n"):
+            columns = line.split()
+            if len(columns) >= 4 and columns[1] == self.TOPIC and columns[2].isdigit():
+                committed[int(columns[2])] = (int(columns[3]) if columns[3].isdigit()
+                                              else 0)
+        return committed
+
     def calm(self):
         for node in list(self.down):
             self._restore(node)
@@ -563,10 +586,10 @@ class Faults:
 
 # The offset is "unknown" when the idempotent producer learned that a retried batch had
 # already been written: acknowledged all the same.
+# kitchen.v1.OrderEvent's states (proto/order_event.proto).
+COOKING_STATE, READY_STATE = 1, 2
 ACK = re.compile(r"^order (\S+): (.+) for table (\d+) -> \S+ partition (\d+) offset "
                  r"(\d+|unknown)$")
-COOKING = re.compile(r"^(\S+) INFO  cook: cooking .* for table (\d+) \(order (\S+), "
-                     r"\S+/(\d+)@(\d+),")
 
 
 def read_acks(path):
@@ -595,19 +618,100 @@ def read_ledger(path):
     return entries
 
 
-def read_cookings(cooks):
-    """Every `cooking` line of every cook incarnation, in time order (a log's own line
-    order breaking ties): (time, cook log, line, table, id, offset)."""
-    cookings = []
-    for cook in cooks:
-        for path in cook.logs:
-            with open(path, errors="replace") as f:
-                for number, line in enumerate(f):
-                    match = COOKING.match(line)
-                    if match:
-                        cookings.append((match.group(1), path, number, int(match.group(2)),
-                                         match.group(3), int(match.group(5))))
-    return sorted(cookings)
+def _varint(data, i):
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, i
+        shift += 7
+
+
+def _fields(data):
+    """(field number, value) of a protobuf message, by the wire format: an int for a
+    varint, bytes for a length-delimited field (fixed-width ones are skipped)."""
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _varint(data, i)
+        elif wire == 2:
+            size, i = _varint(data, i)
+            value, i = data[i:i + size], i + size
+        elif wire in (1, 5):
+            i += 8 if wire == 1 else 4
+            continue
+        else:
+            raise ValueError(f"protobuf wire type {wire} in an order event")
+        yield number, value
+
+
+def decode_event(value):
+    """A kitchen.v1.OrderEvent (proto/order_event.proto) as a dict, decoded by hand so
+    that the checker needs no generated code: the fields it reads."""
+    names = {1: "order_id", 3: "pizza", 5: "cook", 2: "table", 4: "state",
+             7: "order_partition", 8: "order_offset"}
+    event = {"order_id": "", "pizza": "", "cook": "", "table": 0, "state": 0,
+             "order_partition": 0, "order_offset": 0, "at": 0.0}
+    for number, field in _fields(value):
+        if number in (1, 3, 5):
+            event[names[number]] = field.decode("utf-8", errors="replace")
+        elif number in (2, 4, 7, 8):
+            event[names[number]] = field - (1 << 64) if field >= 1 << 63 else field
+        elif number == 6:  # google.protobuf.Timestamp: seconds 1, nanos 2.
+            parts = dict(_fields(field))
+            event["at"] = parts.get(1, 0) + parts.get(2, 0) / 1e9
+    return event
+
+
+def read_events(bootstrap, read_committed, topic="order-status"):
+    """Every order event on `topic`, in the order of each partition (kcat; with
+    read_committed, what committed transactions hold and what was written outside any).
+    A record that is not an event is an error, not an event quietly left out."""
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        raise RuntimeError(f"kcat is needed to read {topic} (tools/install_deps.sh)")
+    isolation = "read_committed" if read_committed else "read_uncommitted"
+    result = subprocess.run([kcat, "-b", bootstrap, "-C", "-t", topic, "-e", "-q",
+                             "-X", f"isolation.level={isolation}",
+                             "-f", "%p %o %S %s\n"], capture_output=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"kcat could not read {topic} from {bootstrap} (status "
+                           f"{result.returncode}): {result.stderr.decode()[-500:]}")
+    events, out, i = [], result.stdout, 0
+    while i < len(out):
+        header = []
+        for _ in range(3):
+            space = out.index(b" ", i)
+            header.append(int(out[i:space]))
+            i = space + 1
+        partition, offset, size = header
+        value, i = out[i:i + max(size, 0)], i + max(size, 0) + 1  # And its "\n".
+        try:
+            event = decode_event(value)
+        except (ValueError, IndexError) as error:
+            raise RuntimeError(f"{topic}/{partition}@{offset} is not an order event: "
+                               f"{error}")
+        event["where"] = (partition, offset)
+        events.append(event)
+    return events
+
+
+def cookings_of(events):
+    """The COOKING events as the checker's cookings, in time order (the cook's clock):
+    (time, cook, index, table, id, offset)."""
+    return sorted((event["at"], event["cook"], index, event["table"], event["order_id"],
+                   event["order_offset"])
+                  for index, event in enumerate(events) if event["state"] == COOKING_STATE)
+
+
+def readies_of(events):
+    """How many READY events each order position (partition, offset) has."""
+    return collections.Counter((event["order_partition"], event["order_offset"])
+                               for event in events if event["state"] == READY_STATE)
 
 
 def read_topic(bootstrap, topic, output_format):
@@ -641,14 +745,19 @@ def order_ids_on_topic(bootstrap):
     return ids
 
 
-def check(acks, ledger, cookings, dead_letters, on_topic=None):
+def check(acks, ledger, cookings, dead_letters, on_topic=None, readies=None,
+          committed=None):
     """The checker: every count the issue asks for, with examples for the non-zero ones.
 
     `on_topic`, the order ids the topic holds, separates what the broker lost (an order
     acknowledged but never in the log, which no consumer can see) from what the kitchen
     lost (in the log, but not in the ledger or never cooked). Given as a Counter (id ->
     records), it also finds an order written twice, which the manager's ledger would
-    hide."""
+    hide.
+
+    `readies` (position -> READY events, readies_of()) gives not_ready and ready_twice;
+    `committed` (partition -> the cook group's committed offset), ready_not_committed:
+    READYs of positions the group has not committed."""
     in_ledger = collections.Counter(entry["order_id"] for entry in ledger)
     cooked = collections.Counter(cooking[4] for cooking in cookings)
     not_on_topic = sorted(o for o in acks if on_topic is not None and o not in on_topic)
@@ -663,8 +772,22 @@ def check(acks, ledger, cookings, dead_letters, on_topic=None):
         "duplicated": sorted(order for order, n in in_ledger.items() if n > 1),
         "not_cooked": sorted(order for order in expected if order not in cooked),
         "recooked": sum(n - 1 for n in cooked.values() if n > 1),
+        "not_ready": [],
+        "ready_twice": [],
+        "ready_not_committed": [],
         "dead_letters": dead_letters,
     }
+    if readies is not None:
+        position = {order: (acks[order]["partition"], int(acks[order]["offset"]))
+                    for order in expected if acks[order]["offset"] != "unknown"}
+        result["not_ready"] = sorted(o for o in expected
+                                     if readies.get(position.get(o), 0) == 0)
+        result["ready_twice"] = sorted(o for o in position
+                                       if readies.get(position[o], 0) > 1)
+    if readies is not None and committed is not None:
+        result["ready_not_committed"] = sorted(
+            f"{partition}@{offset}" for partition, offset in readies
+            if offset >= committed.get(partition, 0))
     # Per table, the ledger holds orders in the order they were placed (offsets rise).
     violations = []
     last_offset = {}
@@ -684,7 +807,7 @@ def check(acks, ledger, cookings, dead_letters, on_topic=None):
     for when, path, _, table, order, offset in sorted(first.values()):
         if table in newest and offset < newest[table]:
             violations.append(f"cook: table {table} offset {offset} first cooked after "
-                              f"{newest[table]} ({os.path.basename(path)} at {when})")
+                              f"{newest[table]} ({os.path.basename(str(path))} at {when})")
         newest[table] = max(offset, newest.get(table, -1))
     result["out_of_order"] = violations
     return result
@@ -693,8 +816,9 @@ def check(acks, ledger, cookings, dead_letters, on_topic=None):
 def failures(result, trusted_broker):
     """Why the run fails (empty: it passes), from check()'s result and the run's own
     figures. `trusted_broker`: a real broker, which acknowledges only what it wrote."""
-    reasons = [name for name in ("lost", "duplicated", "not_cooked", "dead_letters")
-               if result[name]]
+    reasons = [name for name in ("lost", "duplicated", "not_cooked", "not_ready",
+                                 "dead_letters")
+               if result.get(name)]
     if any(status != 0 for status in result["graceful_exit"].values()):
         reasons.append("not stopped cleanly")
     if result["broker_problems"]:
@@ -712,6 +836,11 @@ def failures(result, trusted_broker):
             reasons.append("twice_on_topic")
         if any(v.startswith("ledger:") for v in result["out_of_order"]):
             reasons.append("ledger out of order")
+        # READY in Kafka transactions with the consumed offsets: exactly once for a
+        # read_committed reader, and only for what the group has committed.
+        for name in ("ready_twice", "ready_not_committed"):
+            if result.get(name):
+                reasons.append(name)
     return reasons
 
 
@@ -761,8 +890,11 @@ def main():
     workload = None
     faults = None
     try:
+        # Each cook's --cook_id stays across its restarts: a restarted cook fences its
+        # killed predecessor and aborts the transaction it left open at once.
         cooks = [Service(f"cook-{i + 1}", [binary("cook/cook"), f"--brokers={broker.bootstrap}",
-                                           "--prep_time=0", "--lag_interval=0"]
+                                           "--prep_time=0", "--lag_interval=0",
+                                           f"--cook_id=cook-{i + 1}"]
                          + consumer_overrides, work) for i in range(args.cooks)]
         ledger_path = os.path.join(work, "ledger.jsonl")
         manager = Service("manager", [binary("manager/manager"),
@@ -808,14 +940,23 @@ def main():
         log(f"waiter exited {waiter_status}: {workload.sent} placed, {len(acks)} "
             f"acknowledged, {len(expected)} of them on the topic; draining")
         deadline = time.monotonic() + args.drain_timeout
+        positions = {(acks[order]["partition"], int(acks[order]["offset"]))
+                     for order in expected if acks[order]["offset"] != "unknown"}
         while time.monotonic() < deadline:
             ledger_ids = {entry["order_id"] for entry in read_ledger(ledger_path)}
-            cooked_ids = {cooking[4] for cooking in read_cookings(cooks)}
-            if all(order in ledger_ids and order in cooked_ids for order in expected):
+            ready = readies_of(read_events(broker.bootstrap, broker.trusted))
+            if (all(order in ledger_ids for order in expected)
+                    and all(position in ready for position in positions)):
                 break
-            time.sleep(1)
+            time.sleep(2)
         statuses = {service.name: service.stop() for service in services}
         dead_letters = count_dead_letters(broker.bootstrap)
+        # On real Kafka read_committed (READY is transactional there); the dev broker
+        # writes no transaction markers, so its READYs are at-least-once.
+        events = read_events(broker.bootstrap, broker.trusted)
+        committed = broker.committed_offsets("cook") if broker.trusted else None
+        if broker.trusted and committed is None:
+            broker.problems.append("the cook group's committed offsets could not be read")
     finally:
         if faults:  # After an error: no timer may undo a fault on a broker being stopped.
             for timer in faults.timers:
@@ -827,8 +968,8 @@ def main():
             workload.process.kill()
         broker.stop()
 
-    result = check(acks, read_ledger(ledger_path), read_cookings(cooks), dead_letters,
-                   on_topic)
+    result = check(acks, read_ledger(ledger_path), cookings_of(events), dead_letters,
+                   on_topic, readies=readies_of(events), committed=committed)
     result.update({"seed": seed, "broker": broker.description, "placed": workload.sent,
                    "faults": dict(faults.counts), "graceful_exit": statuses,
                    "broker_problems": broker.problems,
@@ -849,7 +990,8 @@ def main():
             f"e.g. {result['twice_on_topic'][:5]}")
     for problem in broker.problems:
         log(f"broker: {problem}")
-    for name in ("lost", "duplicated", "not_cooked"):
+    for name in ("lost", "duplicated", "not_cooked", "not_ready", "ready_twice",
+                 "ready_not_committed"):
         if result[name]:
             log(f"{name}: {len(result[name])}, e.g. {result[name][:5]}")
     for violation in result["out_of_order"][:10]:
@@ -865,10 +1007,14 @@ def main():
     on_kafka = f" ({broker.description})" if args.kafka else ""
     twice = (f"twice on the topic {len(result['twice_on_topic'])}, "
              if args.kafka or result["twice_on_topic"] else "")
+    # READY exactly once and committed: promised (and counted) on real Kafka only.
+    ready = (f"ready twice {len(result['ready_twice'])}, ready not committed "
+             f"{len(result['ready_not_committed'])}, " if args.kafka else "")
     print(f"chaos seed {seed}{on_kafka}: placed {result['placed']}, "
           f"acknowledged {result['acknowledged']}, "
           f"faults {sum(result['faults'].values())} ({faults_text}); lost {len(result['lost'])}, "
           f"duplicated {len(result['duplicated'])}, not cooked {len(result['not_cooked'])}, "
+          f"not ready {len(result['not_ready'])}, {ready}"
           f"recooked {result['recooked']}, out of order {len(result['out_of_order'])}, "
           f"acknowledged but not on the topic {len(result['not_on_topic'])}, {twice}"
           f"dead letters {result['dead_letters']}: {'FAIL' if failed else 'PASS'} "

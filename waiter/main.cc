@@ -14,6 +14,7 @@
 #include "cli/effective_config.h"
 #include "cli/stop_signal.h"
 #include "logging/log.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 #include "waiter/menu.h"
 #include "waiter/order_desk.h"
@@ -52,6 +53,17 @@ ABSL_FLAG(absl::Duration, delivery_timeout, absl::Seconds(10),
           "How long to wait for the broker to acknowledge an order before "
           "reporting it "
           "not placed (e.g. 10s, 500ms). Environment: DELIVERY_TIMEOUT.");
+ABSL_FLAG(bool, wait, false,
+          "Wait for each order's pizza: its READY on --status_topic "
+          "(read_committed), watched from before the first order is placed. "
+          "Exit 4 if one is not ready within --wait_timeout. Environment: "
+          "WAIT.");
+ABSL_FLAG(absl::Duration, wait_timeout, absl::Minutes(1),
+          "With --wait: how long to wait for the READYs once every order is "
+          "acknowledged. Environment: WAIT_TIMEOUT.");
+ABSL_FLAG(std::string, status_topic, kitchen::orders::kStatusTopic,
+          "With --wait: the topic of the order events. Environment: "
+          "STATUS_TOPIC.");
 
 namespace {
 
@@ -70,13 +82,16 @@ Usage:
   waiter --file orders.txt                 one `PIZZA TABLE` per line ('-': stdin)
   waiter < orders.txt                      the same; on a terminal it asks for orders
   waiter --count 10000 [--rate 1000]       load mode: random orders, then a summary
+  waiter --wait margherita 17              ...and wait for the pizza (any mode):
+    ready: margherita for table 17 (order 3f2a...) after 2.1 s, cooked by cook-1
   waiter --menu                            the menu
   waiter --print_kafka_config              the producer's settings, secrets redacted
 
 Exit status: 0 every order acknowledged; 1 bad flag, argument or input (nothing
 sent); 2 an order was not acknowledged (broker unreachable, delivery failed);
 3 some input lines were not placed: skipped, or with --strict on a stream the bad
-line and the rest (every order placed was acknowledged).
+line and the rest (every order placed was acknowledged); 4 with --wait, a pizza
+was not ready within --wait_timeout.
 Kafka: --brokers (KAFKA_BOOTSTRAP_SERVERS), --kafka_config_file, -X name=value.
 )";
 
@@ -108,6 +123,9 @@ kitchen::waiter::WaiterOptions OptionsFromFlags(
                     absl::GetFlag(FLAGS_max_table)};
   options.topic = absl::GetFlag(FLAGS_topic);
   options.delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
+  options.wait = absl::GetFlag(FLAGS_wait);
+  options.wait_timeout = absl::GetFlag(FLAGS_wait_timeout);
+  options.status_topic = absl::GetFlag(FLAGS_status_topic);
   return options;
 }
 
@@ -129,6 +147,7 @@ int ExitStatus(const absl::StatusOr<Tally>& placed) {
       (absl::GetFlag(FLAGS_strict) && placed->skipped > 0);
   if (stopped_early && placed->sent == 0) return kitchen::cli::kExitUsage;
   if (placed->failed > 0) return kitchen::cli::kExitKafka;
+  if (placed->not_ready > 0) return kitchen::cli::kExitNotReady;
   if (placed->skipped > 0 || placed->input_unread) return kExitSkipped;
   return kitchen::cli::kExitOk;
 }
@@ -146,7 +165,8 @@ int main(int argc, char** argv) {
   absl::StatusOr<kitchen::cli::ParsedCommandLine> args =
       kitchen::cli::ParseCommandLine(
           argc, argv, kUsage,
-          {"menu_file", "min_table", "max_table", "topic", "delivery_timeout"});
+          {"menu_file", "min_table", "max_table", "topic", "delivery_timeout",
+           "wait", "wait_timeout", "status_topic"});
   if (!args.ok()) return UsageError(args.status());
 
   absl::StatusOr<Menu> menu = MenuFromFlags();

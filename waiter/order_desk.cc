@@ -114,6 +114,7 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
                           Describe(placed.value), placed.topic,
                           placed.partition, offset));
   }
+  if (on_acknowledged_) on_acknowledged_(placed);
 }
 
 void OrderDesk::Print(absl::string_view text) {

@@ -17,8 +17,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,6 +38,7 @@ struct Tally {
   int64_t skipped = 0;                // Input lines that were not orders.
   // The input ended before its end: unreadable, or a line too long.
   bool input_unread = false;
+  int64_t not_ready = 0;              // --wait: acknowledged, not READY.
   std::vector<int64_t> latencies_us;  // Of acknowledged orders.
   absl::Time started = absl::Now();
   absl::Time finished;
@@ -59,6 +62,12 @@ class OrderDesk {
   absl::Status Place(absl::string_view pizza, int32_t table);
   void Skip() { ++tally_.skipped; }
   void InputUnread() { tally_.input_unread = true; }
+  // Called with each acknowledged order, after its line is printed.
+  void OnAcknowledged(std::function<void(const PlacedOrder&)> observer) {
+    on_acknowledged_ = std::move(observer);
+  }
+  // For the summary of a run whose orders were waited for.
+  void SetNotReady(int64_t orders) { tally_.not_ready = orders; }
   // Makes room for the tally of `orders` orders up front (load mode): growing
   // it by reallocation while orders stream in costs more than the orders.
   void Expect(int64_t orders);
@@ -79,6 +88,7 @@ class OrderDesk {
 
   FILE* out_;
   Tally tally_;
+  std::function<void(const PlacedOrder&)> on_acknowledged_;
   std::unique_ptr<OrderSender> sender_;
 };
 

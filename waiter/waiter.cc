@@ -17,7 +17,9 @@
 #include "cli/line_reader.h"
 #include "kafka/topic_name.h"
 #include "logging/log.h"
+#include "proto/order.pb.h"
 #include "waiter/load.h"
+#include "waiter/ready_watch.h"
 
 namespace kitchen::waiter {
 namespace {
@@ -51,6 +53,16 @@ absl::Status Waiter::CheckMode() {
   }
   if (o.delivery_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--delivery_timeout must be positive");
+  }
+  if (o.wait) {
+    if (absl::Status valid = kafka::ValidateTopicName(o.status_topic);
+        !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--status_topic: ", valid.message()));
+    }
+    if (o.wait_timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--wait_timeout must be positive");
+    }
   }
   // Exactly one of one order, a file, load; or standard input.
   const bool one_order =
@@ -116,12 +128,30 @@ absl::StatusOr<Tally> Waiter::Run(const kafka::ClientConfig& kafka,
     }
   }
   // Load mode reports only its summary: a line per order would be the load.
-  absl::StatusOr<std::unique_ptr<OrderDesk>> desk =
-      OrderDesk::Create(kafka, options_.topic, options_.delivery_timeout,
-                        mode_ == Mode::kLoad ? nullptr : options_.out);
+  FILE* per_order = mode_ == Mode::kLoad ? nullptr : options_.out;
+  // Watching before anything is placed: no READY of these orders is missed.
+  std::unique_ptr<ReadyWatch> watch;
+  if (options_.wait) {
+    absl::StatusOr<std::unique_ptr<ReadyWatch>> opened =
+        ReadyWatch::Open(kafka, options_.status_topic, per_order);
+    if (!opened.ok()) return opened.status();  // Unavailable: nothing placed.
+    watch = *std::move(opened);
+  }
+  absl::StatusOr<std::unique_ptr<OrderDesk>> desk = OrderDesk::Create(
+      kafka, options_.topic, options_.delivery_timeout, per_order);
   if (!desk.ok()) {
     // Whatever librdkafka's code, it is the configuration that is wrong.
     return absl::InvalidArgumentError(desk.status().message());
+  }
+  if (watch != nullptr) {
+    (*desk)->OnAcknowledged([&watch](const PlacedOrder& placed) {
+      kitchen::v1::Order order;
+      (void)order.ParseFromArray(placed.value.data(),
+                                 static_cast<int>(placed.value.size()));
+      watch->Expect(placed.partition, placed.offset, order.pizza(),
+                    order.table(), order.order_id(),
+                    absl::Now() - placed.latency);
+    });
   }
   switch (mode_) {
     case Mode::kOneOrder:
@@ -135,6 +165,21 @@ absl::StatusOr<Tally> Waiter::Run(const kafka::ClientConfig& kafka,
     case Mode::kLines:
       PlaceLines(**desk, stop);
       break;
+  }
+  if (watch != nullptr) {
+    if (absl::Status waited = watch->WaitForAll(options_.wait_timeout, stop);
+        !waited.ok()) {
+      logging::Error("--wait: %s", waited.message());
+    }
+    (*desk)->SetNotReady(watch->tally().not_ready);
+    std::string summary =
+        FormatReadySummary(watch->tally(), options_.wait_timeout);
+    if (mode_ == Mode::kLoad) {
+      absl::FPrintF(options_.out, "%s\n", summary);
+      std::fflush(options_.out);
+    } else if (mode_ == Mode::kLines) {
+      logging::Info("%s", summary);
+    }
   }
   return (*desk)->tally();
 }

@@ -12,6 +12,11 @@
 //   - load mode (--count, --rate, --seed): random orders, then a summary.
 // Acknowledgements go to WaiterOptions::out (in load mode only the summary
 // does); errors and the line modes' summary go to the log (standard error).
+// With --wait (WaiterOptions::wait) the order events are watched from before
+// the first order is placed (ready_watch.h), and once every order is answered
+// the waiter waits for their READYs: a `ready: ...` line each on `out` (load
+// mode: a summary with placed -> ready percentiles), and Tally::not_ready
+// counts those not ready within --wait_timeout.
 //
 // Usage (in main):
 //   absl::StatusOr<std::unique_ptr<Waiter>> waiter =
@@ -37,6 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "kafka/config.h"
+#include "orders/order_event.h"
 #include "orders/order_record.h"
 #include "waiter/menu.h"
 #include "waiter/order_desk.h"
@@ -62,6 +68,10 @@ struct WaiterOptions {
   TableRange tables;
   std::string topic = orders::kOrderTopic;
   absl::Duration delivery_timeout = absl::Seconds(10);
+  // --wait: wait for each order's READY on `status_topic`.
+  bool wait = false;
+  absl::Duration wait_timeout = absl::Minutes(1);
+  std::string status_topic = orders::kStatusTopic;
 
   // Where a person's terminal is, unless a test says otherwise.
   int input = STDIN_FILENO;  // Read when neither an order nor --file is given.

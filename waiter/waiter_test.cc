@@ -192,6 +192,16 @@ TEST_F(WaiterTest, CreateRefusesWhatIsWrongBeforeConnecting) {
        "table 101 is out of range 1-100"},
       {[](WaiterOptions& o) { o.file = "/nonexistent/orders.txt"; },
        "cannot read /nonexistent/orders.txt"},
+      {[](WaiterOptions& o) {
+         o.wait = true;
+         o.wait_timeout = absl::ZeroDuration();
+       },
+       "--wait_timeout must be positive"},
+      {[](WaiterOptions& o) {
+         o.wait = true;
+         o.status_topic = "order status";
+       },
+       "--status_topic: topic name \"order status\""},
   };
   for (const Case& c : cases) {
     WaiterOptions options = Options();
