@@ -28,6 +28,9 @@ ABSL_FLAG(std::vector<std::string>, allowed_hosts, {},
           "and --listen (comma-separated, NAME or NAME:PORT: a proxy's or a "
           "Kubernetes Service's). Orders are refused from any other. "
           "Environment: ALLOWED_HOSTS.");
+ABSL_FLAG(int, max_streams, 32,
+          "Live pages (event streams) served at once; each holds a thread. "
+          "One more is refused (503). Environment: MAX_STREAMS.");
 ABSL_FLAG(int, max_cards, 2000,
           "Orders the board keeps on its cards (the most recently changed). "
           "Environment: MAX_CARDS.");
@@ -74,8 +77,9 @@ int main(int argc, char** argv) {
 
   auto args = cli::ParseCommandLine(
       argc, argv, kUsage,
-      {"listen", "port", "allowed_hosts", "max_cards", "topic", "status_topic",
-       "dead_letter_topic", "members_topic", "cook_group", "manager_group"});
+      {"listen", "port", "allowed_hosts", "max_streams", "max_cards", "topic",
+       "status_topic", "dead_letter_topic", "members_topic", "cook_group",
+       "manager_group"});
   if (!args.ok()) return UsageError(args.status().message());
   if (args->positional.size() > 1) {
     return UsageError(absl::StrFormat("unexpected argument \"%s\"; see --help",
@@ -91,6 +95,10 @@ int main(int argc, char** argv) {
   if (max_cards < 1) return UsageError("--max_cards must be at least 1");
   options.board.max_cards = static_cast<size_t>(max_cards);
   options.server.allowed_hosts = absl::GetFlag(FLAGS_allowed_hosts);
+  options.server.max_streams = absl::GetFlag(FLAGS_max_streams);
+  if (options.server.max_streams < 1 || options.server.max_streams > 1000) {
+    return UsageError("--max_streams must be 1 to 1000");
+  }
   options.topics = {absl::GetFlag(FLAGS_topic),
                     absl::GetFlag(FLAGS_status_topic),
                     absl::GetFlag(FLAGS_dead_letter_topic),

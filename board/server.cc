@@ -184,10 +184,6 @@ void Server::Route() {
 
   http_->Get("/api/events", [this](const httplib::Request& request,
                                    httplib::Response& response) {
-    if (streams_.load() >= options_.max_streams) {
-      ReplyError(response, 503, "too many open event streams");
-      return;
-    }
     // Where to go on from: a reconnecting EventSource's Last-Event-ID, or
     // ?since= (0, or nothing: everything).
     int64_t since = 0;
@@ -197,7 +193,15 @@ void Server::Route() {
       ReplyError(response, 400, "Last-Event-ID (or since) must be a version");
       return;
     }
-    ++streams_;
+    // Counted as it is taken, so that two requests at once cannot both pass
+    // a cap that has room for one.
+    if (streams_.fetch_add(1) >= options_.max_streams) {
+      --streams_;
+      ReplyError(response, 503,
+                 absl::StrCat("too many open event streams (at most ",
+                              options_.max_streams, ")"));
+      return;
+    }
     response.set_header("Cache-Control", "no-store");
     response.set_chunked_content_provider(
         "text/event-stream",

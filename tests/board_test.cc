@@ -133,8 +133,9 @@ std::string OrderIdOf(const std::string& placed) {
 class BoardTest : public BrokerTest {
  protected:
   // Starts the board on a free port; its URL.
-  std::string StartBoard() {
-    auto board = StartService("board", {"--port=0"});
+  std::string StartBoard(std::vector<std::string> flags = {}) {
+    flags.push_back("--port=0");
+    auto board = StartService("board", flags);
     EXPECT_TRUE(board.ok()) << board.status();
     if (!board.ok()) return "";
     board_ = *std::move(board);
@@ -394,6 +395,36 @@ TEST_F(BoardTest, TwoCooksEachWithTheirPartitions) {
                                     .size())
       << members;
   EXPECT_TRUE((*browser)->Do("screenshot " + TempPath("two-cooks.png")).ok());
+}
+
+TEST_F(BoardTest, LiveStreamsAreCappedAndEndWhenTheBoardStops) {
+  const std::string url = StartBoard({"--max_streams=2"});
+  ASSERT_FALSE(url.empty());
+  // Two pages hold their streams open...
+  std::vector<std::unique_ptr<Process>> pages;
+  for (int i = 0; i < 2; ++i) {
+    auto page = Process::Start(absl::StrCat("page-", i),
+                               {"/usr/bin/curl", "-sN", url + "api/events"});
+    ASSERT_TRUE(page.ok()) << page.status();
+    pages.push_back(*std::move(page));
+  }
+  for (const auto& page : pages) {
+    ASSERT_TRUE(WaitUntil(
+        [&] { return absl::StrContains(page->Stdout(), "event: summary"); },
+        absl::Seconds(20)))
+        << page->Stderr();
+  }
+  // ...a third is refused, and says why.
+  RunResult third = Curl({url + "api/events"});
+  EXPECT_EQ(third.out,
+            "{\"error\":\"too many open event streams (at most 2)\"}\n503");
+  // Stopping the board ends them: the pages' connections close.
+  board_->Signal(SIGTERM);
+  EXPECT_EQ(board_->Wait(absl::Seconds(15)).value_or(-1), 0)
+      << board_->Stderr();
+  for (const auto& page : pages) {
+    EXPECT_EQ(page->Wait(absl::Seconds(10)).value_or(-1), 0);
+  }
 }
 
 }  // namespace
