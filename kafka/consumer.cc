@@ -285,9 +285,9 @@ absl::Status Consumer::RewindToCommitted(absl::Duration timeout) {
   }
   PartitionListPtr assigned(raw);
   if (assigned->cnt == 0) return absl::OkStatus();
-  error = rd_kafka_committed(
-      handle_.get(), assigned.get(),
-      static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  error =
+      rd_kafka_committed(handle_.get(), assigned.get(),
+                         static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ErrorToStatus(error, "cannot rewind to the committed offsets");
   }
@@ -300,9 +300,9 @@ absl::Status Consumer::RewindToCommitted(absl::Duration timeout) {
       handle_.get(), assigned.get(),
       static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (failed != nullptr) {
-    absl::Status status = absl::UnavailableError(absl::StrCat(
-        "cannot rewind to the committed offsets: ",
-        rd_kafka_error_string(failed)));
+    absl::Status status = absl::UnavailableError(
+        absl::StrCat("cannot rewind to the committed offsets: ",
+                     rd_kafka_error_string(failed)));
     rd_kafka_error_destroy(failed);
     return status;
   }
@@ -324,18 +324,42 @@ absl::Status Consumer::Close() {
   return ErrorToStatus(error, "cannot leave the consumer group cleanly");
 }
 
-absl::StatusOr<Watermarks> Consumer::QueryWatermarks(const std::string& topic,
-                                                     int32_t partition,
-                                                     absl::Duration timeout) {
-  Watermarks marks;
-  rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
-      handle_.get(), topic.c_str(), partition, &marks.low, &marks.high,
-      static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return ErrorToStatus(error, absl::StrCat("cannot ask for the offsets of ",
-                                             topic, "/", partition));
+std::vector<absl::StatusOr<Watermarks>> Consumer::QueryLogBounds(
+    const std::vector<TopicPartition>& partitions, absl::Duration timeout) {
+  std::vector<absl::StatusOr<Watermarks>> bounds(partitions.size(),
+                                                 Watermarks{});
+  if (partitions.empty()) return bounds;
+  const absl::Time deadline = absl::Now() + timeout;
+  // ListOffsets for every partition in one call each: the "time" -2 asks for
+  // the log's start, -1 for its end.
+  for (const int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
+    PartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const TopicPartition& partition : partitions) {
+      rd_kafka_topic_partition_list_add(list.get(), partition.topic.c_str(),
+                                        partition.partition)
+          ->offset = which;
+    }
+    const int timeout_ms = static_cast<int>(std::max<int64_t>(
+        1, absl::ToInt64Milliseconds(deadline - absl::Now())));
+    rd_kafka_resp_err_t error =
+        rd_kafka_offsets_for_times(handle_.get(), list.get(), timeout_ms);
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      if (!bounds[i].ok()) continue;
+      const rd_kafka_resp_err_t got =
+          error != RD_KAFKA_RESP_ERR_NO_ERROR ? error : list->elems[i].err;
+      if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        bounds[i] = ErrorToStatus(
+            got,
+            absl::StrCat("cannot ask where the log of ", partitions[i].topic,
+                         "/", partitions[i].partition, " starts and ends"));
+        continue;
+      }
+      (which == RD_KAFKA_OFFSET_BEGINNING ? bounds[i]->low : bounds[i]->high) =
+          list->elems[i].offset;
+    }
   }
-  return marks;
+  return bounds;
 }
 
 absl::StatusOr<int> Consumer::PartitionCount(const std::string& topic,

@@ -176,10 +176,12 @@ class Consumer {
   // Commits what is stored, leaves the group, stops. Idempotent.
   absl::Status Close();
 
-  // Asks the partition's leader for its watermarks (waits up to `timeout`).
-  absl::StatusOr<Watermarks> QueryWatermarks(const std::string& topic,
-                                             int32_t partition,
-                                             absl::Duration timeout);
+  // Asks the partitions' leaders where each partition's log starts and ends,
+  // all at once, waiting at most `timeout` in all (a leader that is down
+  // costs one timeout, not one per partition). One result per partition, in
+  // order: a partition whose leader did not answer has its error.
+  std::vector<absl::StatusOr<Watermarks>> QueryLogBounds(
+      const std::vector<TopicPartition>& partitions, absl::Duration timeout);
   // How many partitions `topic` has, from the cluster's metadata.
   absl::StatusOr<int> PartitionCount(const std::string& topic,
                                      absl::Duration timeout);

@@ -16,6 +16,7 @@
 #include "deploy/devbroker/dev_broker.h"
 #include "gtest/gtest.h"
 #include "kafka/config.h"
+#include "kafka/producer.h"
 
 namespace kitchen::kafka {
 namespace {
@@ -90,6 +91,36 @@ TEST(ConsumerTest, AnAssignmentLibrdkafkaRefusesFailsPoll) {
                                 "(orders-test[0,1]): rd_kafka_assign"))
       << failed;
   EXPECT_FALSE((*consumer)->Poll(0).ok()) << "and it stays failed";
+}
+
+TEST(ConsumerTest, LogBoundsOfEveryPartitionInOneAsk) {
+  auto broker = devbroker::StartDevBroker({{"bounds-test", 2}});
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  const ClientConfig config{(*broker)->bootstrap_servers(), {}};
+  {
+    auto conf = BuildConf(config, {});
+    ASSERT_TRUE(conf.ok()) << conf.status();
+    auto producer = Producer::Create(*std::move(conf), nullptr);
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(
+          (*producer)->Send({"bounds-test", "k", "v", nullptr}, 0).ok());
+    }
+    ASSERT_TRUE((*producer)->Flush(absl::Seconds(10)).ok());
+  }
+  auto conf = BuildConf(config, ConsumerDefaults("bounds"));
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  auto consumer = Consumer::Create(*std::move(conf), {"bounds-test"}, nullptr);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  std::vector<absl::StatusOr<Watermarks>> bounds = (*consumer)->QueryLogBounds(
+      {{"bounds-test", 0}, {"bounds-test", 1}}, absl::Seconds(10));
+  ASSERT_EQ(bounds.size(), 2u);
+  ASSERT_TRUE(bounds[0].ok()) << bounds[0].status();
+  ASSERT_TRUE(bounds[1].ok()) << bounds[1].status();
+  EXPECT_EQ(bounds[0]->low, 0);
+  EXPECT_EQ(bounds[1]->low, 0);
+  EXPECT_EQ(bounds[0]->high + bounds[1]->high, 5);  // One key: one partition.
+  EXPECT_TRUE(bounds[0]->high == 0 || bounds[1]->high == 0);
 }
 
 }  // namespace

@@ -323,7 +323,8 @@ bool Loop::CheckResumePoint(const kafka::Message& message, int64_t expected) {
   return false;
 }
 
-void Loop::StartFromStore(kafka::TopicPartition& partition) {
+void Loop::StartFromStore(kafka::TopicPartition& partition,
+                          const absl::StatusOr<kafka::Watermarks>& log) {
   const PartitionKey key{partition.topic, partition.partition};
   const std::string where =
       absl::StrCat(partition.topic, "/", partition.partition);
@@ -338,8 +339,6 @@ void Loop::StartFromStore(kafka::TopicPartition& partition) {
   partition.offset = *next;
   next_[key] = *next;
   if (*next < 0) return;  // Not an offset: librdkafka refuses it.
-  absl::StatusOr<kafka::Watermarks> log = consumer_->QueryWatermarks(
-      partition.topic, partition.partition, absl::Seconds(5));
   if (!log.ok()) {
     // The record at the store's last offset is still checked below, and a
     // position out of the log stops the loop (auto.offset.reset=error).
@@ -409,8 +408,13 @@ void Loop::SayPartOfTopic(
 void Loop::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
   if (progress_ == Progress::kOwnPositions) {
     // The handler's store, not Kafka's committed offset, says where to go on.
-    for (kafka::TopicPartition& partition : partitions) {
-      if (failure_.ok()) StartFromStore(partition);
+    // Where each log starts and ends, asked of the leaders all at once: a
+    // leader that is down (a broker just killed) costs one wait, not one per
+    // partition, inside this rebalance callback.
+    std::vector<absl::StatusOr<kafka::Watermarks>> logs =
+        consumer_->QueryLogBounds(partitions, absl::Seconds(5));
+    for (size_t i = 0; i < partitions.size() && failure_.ok(); ++i) {
+      StartFromStore(partitions[i], logs[i]);
     }
     if (failure_.ok() && !partitions.empty()) SayPartOfTopic(partitions);
   }

@@ -117,10 +117,11 @@ class Loop : public kafka::RebalanceListener {
   // Ends the batch: the handler flushes, then the progress of what it made
   // durable is kept. False on an error (then recorded in failure_).
   bool CloseBatch();
-  // kOwnPositions, at assignment: where `partition` starts, from the handler's
-  // next offset and the log's watermarks (a log replaced or cut by retention
-  // under the store is found here).
-  void StartFromStore(kafka::TopicPartition& partition);
+  // kOwnPositions, at assignment: where `partition` starts, from the
+  // handler's next offset and where its `log` starts and ends (a log replaced
+  // or cut by retention under the store is found here).
+  void StartFromStore(kafka::TopicPartition& partition,
+                      const absl::StatusOr<kafka::Watermarks>& log);
   // The first record of a partition after assignment, at the offset in
   // verify_ if the log is the store's; false when the loop must stop.
   bool CheckResumePoint(const kafka::Message& message, int64_t expected);
