@@ -33,6 +33,15 @@
 namespace kitchen::testing {
 namespace {
 
+// The last lines of a log, for a failure's message.
+std::string Tail(const std::string& log, size_t lines = 30) {
+  size_t at = log.size();
+  for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n) {
+    at = log.rfind('\n', at - 1);
+  }
+  return at == std::string::npos ? log : log.substr(at + 1);
+}
+
 class KafkaClusterTest : public BrokerTest {
  protected:
   void SetUp() override {
@@ -114,7 +123,8 @@ TEST_F(KafkaClusterTest, AKilledLeaderLosesNoAcknowledgedOrder) {
   // recorded without the node.
   EXPECT_TRUE(
       WaitUntil([&] { return recorded() >= at_kill + 500; }, absl::Seconds(90)))
-      << "no progress after node " << node << " was killed";
+      << "no progress after node " << node << " was killed\nmanager:\n"
+      << Tail((*manager)->Stderr()) << "\ncook:\n" << Tail((*cook)->Stderr());
   absl::Status restarted = kafka().Control({"start", node});
   ASSERT_TRUE(restarted.ok()) << restarted;
 
