@@ -420,12 +420,21 @@ class Phases:
         recorded_steady = sorted(ms for placed, ms in recorded if placed >= steady_from)
         cooking_all.sort()
         cooking_steady.sort()
+        # Pauses of the cook: gaps between successive COOKING events of this run, by the
+        # cook's own clock. Its loop takes no order while it commits a transaction.
+        took = sorted(event["at"] for _, event in tail.events
+                      if event["state"] == COOKING and mine(event["placed_at"]))
+        gaps = sorted(b - a for a, b in zip(took, took[1:]))
+        long_gaps = [g for g in gaps if g >= 0.1]
+        pauses = {"over_100ms": len(long_gaps), "sum_s": sum(long_gaps),
+                  "max_s": gaps[-1] if gaps else 0.0,
+                  "span_s": took[-1] - took[0] if took else 0.0}
         stalled = sum(1 for v in cooking_all if v >= 500)
         result = {"label": label, "rate": rate, "count": count, "waiter_extra": list(waiter_extra),
                   "steady": stats(cooking_steady), "all": stats(cooking_all),
                   "ready_steady": stats(ready_steady),
                   "recorded_steady": stats(recorded_steady) if manager is not None else None,
-                  "stalled_500ms": stalled,
+                  "stalled_500ms": stalled, "cook_pauses": pauses,
                   "waiter_ack_p50_ms": w["ack_p50_ms"], "waiter_ack_p99_ms": w["ack_p99_ms"],
                   "waiter_maxrss_kib": w["maxrss_kib"], "waiter_cpu_s": w["cpu_s"],
                   "waiter_wall_s": w["wall_s"]}
@@ -437,7 +446,9 @@ class Phases:
             d = result["recorded_steady"]
             line += f"; -> recorded p50 {d['p50_ms']:.0f}, p99 {d['p99_ms']:.0f} ms"
         progress(line + f" (after the first {warmup:g} s; all: max {result['all']['max_ms']:.1f} "
-                 f"ms, {stalled} >= 500 ms)")
+                 f"ms, {stalled} >= 500 ms); the cook paused {pauses['over_100ms']} times "
+                 f">= 100 ms, {pauses['sum_s']:.1f} s of {pauses['span_s']:.1f} s, longest "
+                 f"{pauses['max_s']:.2f} s")
         return result
 
     def latency_phase(self):

@@ -233,8 +233,14 @@ def broker_markdown(r, top):
     add("")
     add("| rate | orders | cooking p50 / p99 / p99.9 ms | max ms | ready p50 / p99 / p99.9 ms "
         "| recorded p50 / p99 / p99.9 ms | waiter ack p50 / p99 ms | cooking max ms, all | "
-        "orders >= 500 ms |")
-    add("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        "orders >= 500 ms | cook's pauses >= 100 ms: count, total / span s, longest s |")
+    add("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+
+    def pause(x):
+        if not x:
+            return ""
+        return (f"{x['over_100ms']}, {x['sum_s']:.1f} / {x['span_s']:.1f}, "
+                f"{x['max_s']:.2f}")
 
     def triple(x, digits):
         if not x:
@@ -248,7 +254,7 @@ def broker_markdown(r, top):
             f"{triple(run['ready_steady'], 1)} | {triple(run['recorded_steady'], 0)} | "
             f"{run['waiter_ack_p50_ms']:.1f} / "
             f"{run['waiter_ack_p99_ms']:.1f} | {run['all']['max_ms']:.1f} | "
-            f"{run['stalled_500ms']} |")
+            f"{run['stalled_500ms']} | {pause(run.get('cook_pauses'))} |")
     add("")
     tx = lat.get("cook_transactions")
     if tx and tx["committed"]:

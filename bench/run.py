@@ -63,13 +63,16 @@ def main():
     parser.add_argument("--kafka_repeats", type=int, default=3,
                         help="runs of each producer on Kafka (ProducerPerformance's JVM "
                         "start makes a round several seconds)")
+    parser.add_argument("--kafka_small_backlog", type=int, default=5000,
+                        help="backlog for group commit vs one fsync per order on Kafka "
+                        "(one sync and one offset commit per order: 300 orders/s there)")
     parser.add_argument("--kafka_tool", default=os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "kafka"))
     args = parser.parse_args()
     if args.quick:
         args.count, args.repeats, args.latency_s = 20000, 1, 2
         args.backlog, args.small_backlog, args.single_orders = 20000, 2000, 3
-        args.kafka_count, args.kafka_repeats = 20000, 1
+        args.kafka_count, args.kafka_repeats, args.kafka_small_backlog = 20000, 1, 2000
     targets = (["kafka-3", "kafka-1"] if args.kafka else
                ["kafka-3", "kafka-1", "dev"] if args.all else ["dev"])
     args.bin = os.path.abspath(args.bin)
@@ -101,6 +104,7 @@ def main():
                 brokers = DevBrokers(runner)
             else:
                 run_args.count, run_args.repeats = args.kafka_count, args.kafka_repeats
+                run_args.small_backlog = args.kafka_small_backlog
                 progress(f"== {target}")
                 brokers = KafkaBrokers(runner, args.kafka_tool, int(target.split("-")[1]))
             try:
