@@ -590,11 +590,11 @@ class Phases:
             place.topic, "--from-beginning", "--max-messages", str(count),
             "--property", "print.key=true"), count)
 
-    def manager_catch_up(self, place, count, group, extra=()):
+    def manager_catch_up(self, place, count, group, extra=(), env=None):
         ledger = self.runner.path(f"{group}.ledger")
         argv = [self.runner.binary("manager/manager"), "--brokers", place.address, "--topic",
                 place.topic, "--ledger", ledger, "--group", group, *extra]
-        manager = self.runner.start(f"manager-{group}", argv)
+        manager = self.runner.start(f"manager-{group}", argv, env=env)
         t0 = manager.started
         assigned = None
         lines, offset = 0, 0
@@ -655,6 +655,32 @@ class Phases:
         os.remove(ledger)
         return result
 
+    # What bounds the manager's memory, each alone, on the same backlog (issue #19).
+    MEMORY_MATRIX = [
+        ("prefetch 2 MiB: -X queued.max.messages.kbytes=2048",
+         ["-X", "queued.max.messages.kbytes=2048"], None),
+        ("prefetch 10,000 records a partition: -X queued.min.messages=10000",
+         ["-X", "queued.min.messages=10000"], None),
+        ("batch bytes 1 MiB: --sync_max_bytes=1048576", ["--sync_max_bytes=1048576"], None),
+        ("one glibc arena: MALLOC_ARENA_MAX=1", [], {"MALLOC_ARENA_MAX": "1"}),
+    ]
+
+    def memory_matrix(self, place, n, default):
+        """The manager catching up the same backlog with one memory setting changed at a
+        time, each in a new group: peak RSS against catch-up speed."""
+        rows = [{"label": "as shipped", "maxrss_kib": default["maxrss_kib"],
+                 "wall_s": default["wall_s"],
+                 "recorded_at_orders_per_s": default["recorded_at_orders_per_s"]}]
+        for index, (label, extra, env) in enumerate(self.MEMORY_MATRIX):
+            run = self.manager_catch_up(place, n, f"bench-memory-{index}", extra, env)
+            rows.append({"label": label, "extra": extra, "env": env,
+                         "maxrss_kib": run["maxrss_kib"], "wall_s": run["wall_s"],
+                         "recorded_at_orders_per_s": run["recorded_at_orders_per_s"]})
+            progress(f"   manager, {label}: peak RSS {run['maxrss_kib'] / 1024:.1f} MiB, "
+                     f"{run['wall_s']:.2f} s from start, streaming "
+                     f"{run['recorded_at_orders_per_s'] or float('nan'):,.0f}/s")
+        return rows
+
     def ledger_phase(self):
         n, small = self.args.backlog, self.args.small_backlog
         progress(f"== 3. ledger: a backlog of {n} orders, the manager catching up vs kcat -C "
@@ -682,6 +708,8 @@ class Phases:
                      f"{m['recorded_at_orders_per_s'] or float('nan'):,.0f}/s), peak RSS "
                      f"{m['maxrss_kib'] / 1024:.1f} MiB")
 
+            matrix = self.memory_matrix(place, n, m)
+
         progress(f"   group commit vs one fsync per order, on a backlog of {small}")
         with self.brokers.place("small-backlog") as place:
             self.waiter(place.address, small, name="waiter-small-backlog", topic=place.topic)
@@ -696,6 +724,7 @@ class Phases:
                      f"{single['assigned_to_done_orders_per_s']:,.0f} orders/s")
         self.results["ledger"] = {
             "backlog": n, "kcat": k, "console": c, "manager": m, "small_backlog": small,
+            "memory_matrix": matrix,
             "manager_group_commit_small": grouped, "manager_fsync_each_small": single,
             "ratio_whole_process": m["orders_per_s"] / k["orders_per_s"],
             "ratio_streaming": ((m["recorded_at_orders_per_s"] or float("nan")) /

@@ -291,6 +291,16 @@ def broker_markdown(r, top):
     add(f"| **manager / kcat** | | **{led['ratio_whole_process']:.2f}x** | | "
         f"**{led['ratio_streaming']:.2f}x** | | {km['cpu_s'] / mm['cpu_s']:.2f}x | |")
     add("")
+    if led.get("memory_matrix"):
+        add(f"What bounds the manager's memory: the same backlog of {led['backlog']:,}, one "
+            "setting changed at a time, each in a new group:")
+        add("")
+        add("| manager | peak RSS MiB | wall s (start to last record) | orders/s (streaming) |")
+        add("| --- | --- | --- | --- |")
+        for x in led["memory_matrix"]:
+            add(f"| {x['label']} | {x['maxrss_kib'] / 1024:.1f} | {x['wall_s']:.2f} | "
+                f"{x['recorded_at_orders_per_s'] or float('nan'):,.0f} |")
+        add("")
     g, s1 = led["manager_group_commit_small"], led["manager_fsync_each_small"]
     add(f"Group commit, a backlog of {led['small_backlog']:,}: from the group's `partitions "
         "assigned` to the last line in the ledger, as the driver saw it (both include the "
