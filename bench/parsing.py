@@ -1,8 +1,10 @@
 """File: bench/parsing.py
 
 What the benchmark reads out of the kitchen's outputs: percentiles of measured
-values, an order's placed_at from its protobuf bytes, absl durations and log times
-from the services' logs, and name=value lines (--print_kafka_config).
+values, an order's placed_at from its protobuf bytes, the order events of order-status
+(kitchen.v1.OrderEvent, by the wire format, as kcat prints them framed by their size),
+absl durations and log times from the services' logs, name=value lines
+(--print_kafka_config) and the summary line of Kafka's ProducerPerformance.
 """
 
 import datetime
@@ -28,6 +30,107 @@ def _varint(data, at):
         shift += 7
         if byte < 0x80:
             return value, at
+
+
+def _fields(data):
+    """(field number, value) of a protobuf message: an int for a varint, bytes for a
+    length-delimited field; fixed-width fields are skipped."""
+    at = 0
+    while at < len(data):
+        tag, at = _varint(data, at)
+        number, wire_type = tag >> 3, tag & 7
+        if wire_type == 0:
+            value, at = _varint(data, at)
+        elif wire_type == 2:
+            length, at = _varint(data, at)
+            if at + length > len(data):
+                raise ValueError("a length-delimited field runs past the message's end")
+            value, at = data[at:at + length], at + length
+        elif wire_type in (1, 5):
+            at += 8 if wire_type == 1 else 4
+            continue
+        else:
+            raise ValueError(f"unexpected wire type {wire_type}")
+        yield number, value
+
+
+def _timestamp(data):
+    """A google.protobuf.Timestamp's bytes as Unix seconds (seconds 1, nanos 2)."""
+    parts = dict(_fields(data))
+    return parts.get(1, 0) + parts.get(2, 0) / 1e9
+
+
+# kitchen.v1.OrderEvent.State (proto/order_event.proto).
+COOKING, READY, ABANDONED = 1, 2, 3
+
+
+def decode_order_event(value):
+    """What the benchmark reads of a kitchen.v1.OrderEvent: its state, cook, where the
+    order was read (order_partition, order_offset), `at` and `placed_at` as Unix
+    seconds (None when the event has no placed_at)."""
+    event = {"state": 0, "cook": "", "order_partition": 0, "order_offset": 0,
+             "at": None, "placed_at": None}
+    for number, field in _fields(value):
+        if number == 4:
+            event["state"] = field
+        elif number == 5:
+            event["cook"] = field.decode("utf-8", errors="replace")
+        elif number == 7:
+            event["order_partition"] = field
+        elif number == 8:
+            event["order_offset"] = field
+        elif number == 6:
+            event["at"] = _timestamp(field)
+        elif number == 9:
+            event["placed_at"] = _timestamp(field)
+    return event
+
+
+def split_sized_records(data):
+    """Records as `kcat -f '%S %s\n'` prints them (the value's size, a space, the value,
+    a newline): (the complete values, how many bytes of `data` they took). A record cut
+    off at the end of `data` is left for the next call."""
+    values, at = [], 0
+    while True:
+        space = data.find(b" ", at)
+        if space < 0:
+            break
+        size = int(data[at:space])
+        if size < 0:
+            raise ValueError(f"a record without a value at byte {at}")
+        end = space + 1 + size
+        if end + 1 > len(data):
+            break
+        if data[end:end + 1] != b"\n":
+            raise ValueError(f"a record of {size} bytes not followed by a newline at byte {at}")
+        values.append(data[space + 1:end])
+        at = end + 1
+    return values, at
+
+
+_PERF_SUMMARY = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), "
+                           r"([\d.]+) ms avg latency, ([\d.]+) ms max latency"
+                           r"(?:, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99.9th)?")
+
+
+def parse_producer_performance(text):
+    """The last summary line of Kafka's ProducerPerformance (kafka-producer-perf-test):
+    {"records", "records_per_s", "mb_per_s", "avg_ms", "max_ms", and "p50_ms".."p999_ms"
+    when printed}; None when there is no such line."""
+    found = None
+    for line in text.splitlines():
+        match = _PERF_SUMMARY.match(line.strip())
+        if match:
+            found = match
+    if found is None:
+        return None
+    result = {"records": int(found.group(1)), "records_per_s": float(found.group(2)),
+              "mb_per_s": float(found.group(3)), "avg_ms": float(found.group(4)),
+              "max_ms": float(found.group(5))}
+    if found.group(6) is not None:
+        for key, group in (("p50_ms", 6), ("p95_ms", 7), ("p99_ms", 8), ("p999_ms", 9)):
+            result[key] = float(found.group(group))
+    return result
 
 
 def placed_at(value):

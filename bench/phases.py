@@ -1,25 +1,32 @@
 """File: bench/phases.py
 
-The benchmark's measurements, each a phase that starts its own devbrokers and
-services and leaves its figures in the results (bench/README.md says what each
-means):
-  1. producer: waiter load mode vs kcat -P of the same records;
-  2. end-to-end latency, waiter to cook, at each rate; 2b. one order as a person
-     places it;
-  3. ledger: the manager catching up a backlog vs kcat -C to a file, and group
-     commit vs one fsync per order.
+The benchmark's measurements, each a phase that asks its brokers (bench/brokers.py:
+a fresh devbroker, or a topic of its own on a real Kafka cluster) for a place to run,
+starts its services there and leaves its figures in the results (bench/README.md says
+what each means):
+  1. producer: waiter load mode vs kcat -P of the same records (and, on real Kafka,
+     vs Kafka's own ProducerPerformance with as many records of the same size);
+  2. end-to-end latency at each rate: placed -> cooking and placed -> ready from the
+     cook's order events on order-status, placed -> recorded from the manager's
+     ledger; 2b. one order as a person places it;
+  3. ledger: the manager catching up a backlog vs kcat -C to a file (and, on real
+     Kafka, kcat -C -J to a synced file and Kafka's console consumer to a file), and
+     group commit vs one fsync per order.
 
-    phases = Phases(runner, args, kafka_settings, results)
+    phases = Phases(runner, args, kafka_settings, brokers, results)
     phases.producer_phase()   # results["producer"]
 """
 
+import json
 import os
 import re
 import statistics
 import subprocess
+import threading
 import time
 
-from parsing import parse_absl_duration, parse_log_time, percentile, placed_at
+from parsing import (COOKING, READY, decode_order_event, parse_log_time,
+                     parse_producer_performance, percentile, placed_at, split_sized_records)
 from processes import Proc, progress, read_text, wait_for
 from settings import as_x
 
@@ -29,19 +36,76 @@ SAMPLE_ORDER_ID = "00000000-0000-4000-8000-000000000000"  # same length as the w
 DUMP_DELIMITER = b"\x1e~KITCHEN-BENCH-RECORD-END~\x1f"  # between records of the kcat input
 
 
+def stats(values):
+    """Percentiles (nearest rank) of sorted milliseconds."""
+    return {"orders": len(values), "p50_ms": percentile(values, 0.50),
+            "p99_ms": percentile(values, 0.99), "p999_ms": percentile(values, 0.999),
+            "max_ms": values[-1] if values else float("nan"),
+            "mean_ms": statistics.fmean(values) if values else float("nan")}
+
+
+class EventTail:
+    """A status topic as a read_committed reader sees it while the benchmark runs: kcat
+    (-u, unbuffered) writes each event framed by its size to a file, which a thread
+    reads every 2 ms, stamping each complete event with the time it saw it. The stamp
+    is what a customer waiting for READY would see (on real Kafka a READY is visible
+    only once the cook's transaction commits); COOKING's own `at` is the cook's clock."""
+
+    def __init__(self, runner, place, fetch_x):
+        self.proc = runner.start("kcat-status", [
+            "kcat", "-b", place.address, "-C", "-t", place.status_topic, "-o", "beginning",
+            "-u", "-q", "-X", "isolation.level=read_committed", *fetch_x, "-f", "%S %s\n"])
+        self.events = []  # (seen, event), in the order seen.
+        self.error = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        try:
+            wait_for(lambda: os.path.exists(self.proc.out_path), 10, "kcat's output")
+            pending = b""
+            with open(self.proc.out_path, "rb") as f:
+                while not self._stop.is_set():
+                    chunk = f.read()
+                    if not chunk:
+                        time.sleep(0.002)
+                        continue
+                    seen = time.time()
+                    pending += chunk
+                    values, used = split_sized_records(pending)
+                    pending = pending[used:]
+                    self.events.extend((seen, decode_order_event(v)) for v in values)
+        except Exception as error:  # Said by the phase that waits on the events.
+            self.error = error
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+        self.proc.stop()
+
+
 class Phases:
-    def __init__(self, runner, args, kafka, results):
+    def __init__(self, runner, args, kafka, brokers, results):
         self.runner = runner
         self.args = args
         self.kafka = kafka
+        self.brokers = brokers
         self.results = results
-        self.kcat_fetch = as_x(kafka["kcat_consumer"])
+        # The consumers' fetch settings as they run against these brokers: the dev
+        # broker's shorter fetch wait, or what the binaries print for Kafka.
+        fetch = dict(kafka["kcat_consumer"])
+        if brokers.real:
+            fetch["fetch.wait.max.ms"] = kafka["consumer_printed_fetch_wait"]
+        self.fetch_settings = fetch
+        self.kcat_fetch = as_x(fetch)
 
     # -- helpers ------------------------------------------------------------------------
 
-    def topic_count(self, address):
-        """Records in pizza-order: the sum over partitions of the last offset + 1."""
-        proc = self.runner.run("kcat-count", ["kcat", "-b", address, "-C", "-t", TOPIC, "-o", "-1",
+    def topic_count(self, address, topic=TOPIC):
+        """Records in `topic`: the sum over partitions of the last offset + 1 (no
+        transactions write there, so no markers take offsets)."""
+        proc = self.runner.run("kcat-count", ["kcat", "-b", address, "-C", "-t", topic, "-o", "-1",
                                        "-e", "-q", *self.kcat_fetch, "-f", "%p %o\n"], timeout=60)
         total = 0
         for line in read_text(proc.out_path).splitlines():
@@ -49,9 +113,9 @@ class Phases:
                 total += int(line.split()[1]) + 1
         return total
 
-    def waiter(self, address, count, extra=(), name="waiter", timeout=300):
-        argv = [self.runner.binary("waiter/waiter"), "--brokers", address, "--count", str(count),
-                "--seed", "1", *extra]
+    def waiter(self, address, count, extra=(), name="waiter", timeout=300, topic=TOPIC):
+        argv = [self.runner.binary("waiter/waiter"), "--brokers", address, "--topic", topic,
+                "--count", str(count), "--seed", "1", *extra]
         started_unix = time.time()
         proc = self.runner.run(name, argv, timeout=timeout)
         summary = read_text(proc.out_path).strip().splitlines()[-1]
@@ -62,20 +126,20 @@ class Phases:
             raise RuntimeError(f"waiter did not place {count} orders: {summary}")
         return {
             "wall_s": proc.wall, "cpu_s": proc.cpu_s, "maxrss_kib": proc.maxrss_kib,
-            "summary": summary, "started_unix": started_unix,
+            "summary": summary, "started_unix": started_unix, "ended_unix": time.time(),
             "own_orders_per_s": int(match.group(6)),
             "ack_p50_ms": float(match.group(7)), "ack_p99_ms": float(match.group(8)),
         }
 
     # -- 1. producer ----------------------------------------------------------------------
 
-    def dump_records(self, address, count):
+    def dump_records(self, address, count, topic):
         """The waiter's records, as kcat -P input: KEY \\t VALUE, then the delimiter, in
         the order the waiter placed them (by placed_at). kcat -C reads a topic partition
         by partition; fed that order, kcat -P would fill one partition's batches at a
         time, measured 1.3x faster than the same records in the order placed."""
         fmt = "%k\t%s" + "".join(f"\\x{b:02x}" for b in DUMP_DELIMITER)
-        proc = self.runner.run("kcat-dump", ["kcat", "-b", address, "-C", "-t", TOPIC, "-e", "-o",
+        proc = self.runner.run("kcat-dump", ["kcat", "-b", address, "-C", "-t", topic, "-e", "-o",
                                       "beginning", "-q", *self.kcat_fetch, "-f", fmt], timeout=120)
         with open(proc.out_path, "rb") as f:
             data = f.read()
@@ -108,8 +172,8 @@ class Phases:
                             "distinct_keys": len(keys), "min_key": min(keys),
                             "max_key": max(keys)}
 
-    def kcat_produce(self, address, input_path):
-        argv = ["kcat", "-b", address, "-P", "-t", TOPIC, "-K", "\\t", "-D",
+    def kcat_produce(self, address, topic, input_path):
+        argv = ["kcat", "-b", address, "-P", "-t", topic, "-K", "\\t", "-D",
                 "".join(f"\\x{b:02x}" for b in DUMP_DELIMITER),
                 *as_x(self.kafka["kcat_producer"]),
                 "-H", f"content-type={CONTENT_TYPE}", "-H", f"order-id={SAMPLE_ORDER_ID}"]
@@ -117,19 +181,44 @@ class Phases:
             proc = self.runner.run("kcat-produce", argv, timeout=300, stdin=stdin)
         return {"wall_s": proc.wall, "cpu_s": proc.cpu_s, "maxrss_kib": proc.maxrss_kib}
 
+    def perf_produce(self, place, records):
+        """Kafka's own producer benchmark (ProducerPerformance) with as many records of
+        the waiter's mean value size, the waiter's acks, idempotence, linger, compression
+        and batch bytes. It sends no keys (so every batch may fill, sticky partitioner)
+        and random values of one size (compressed as lz4 compresses random bytes)."""
+        p = self.kafka["waiter_producer"]
+        props = {"bootstrap.servers": place.address, "acks": "all",
+                 "enable.idempotence": p.get("enable.idempotence", "true"),
+                 "linger.ms": p.get("linger.ms", "1"),
+                 "compression.type": p.get("compression.type", "none"),
+                 # librdkafka's batch.size (bytes per partition batch) is Java's too.
+                 "batch.size": p.get("batch.size", "1000000")}
+        argv = self.brokers.tool_argv(
+            "kafka-producer-perf-test", "--topic", place.topic, "--num-records",
+            str(self.args.count), "--record-size", str(round(records["mean_value_bytes"])),
+            "--throughput", "-1", "--producer-props",
+            *[f"{k}={v}" for k, v in props.items()])
+        proc = self.runner.run("producer-performance", argv, timeout=300)
+        summary = parse_producer_performance(read_text(proc.out_path))
+        if summary is None or summary["records"] != self.args.count:
+            raise RuntimeError(f"ProducerPerformance printed no summary of {self.args.count} "
+                               f"records: {read_text(proc.out_path)[-1000:]}")
+        return {"wall_s": proc.wall, "cpu_s": proc.cpu_s, "maxrss_kib": proc.maxrss_kib,
+                "own_records_per_s": summary["records_per_s"], "summary": summary,
+                "props": {k: v for k, v in props.items() if k != "bootstrap.servers"}}
+
     def on_fresh_broker(self, who, n, produce, then=None):
-        """produce(address) on a fresh devbroker, which must then hold `n` records;
-        then(address) before the broker stops. What produce returned."""
-        broker = self.runner.start_broker()
-        try:
-            result = produce(broker.address)
-            counted = self.topic_count(broker.address)
+        """produce(place) where the brokers put a producer run (a fresh devbroker, or
+        the produce topic of a Kafka cluster), which must then hold `n` records more;
+        then(place) afterwards. What produce returned."""
+        with self.brokers.place("produce") as place:
+            before = self.topic_count(place.address, place.topic) if self.brokers.real else 0
+            result = produce(place)
+            counted = self.topic_count(place.address, place.topic) - before
             if counted != n:
-                raise RuntimeError(f"topic holds {counted} records after {who}, not {n}")
+                raise RuntimeError(f"{who} added {counted} records to {place.topic}, not {n}")
             if then is not None:
-                then(broker.address)
-        finally:
-            broker.stop()
+                then(place)
         return result
 
     @staticmethod
@@ -141,15 +230,17 @@ class Phases:
 
     def producer_phase(self):
         n, repeats = self.args.count, self.args.repeats
-        progress(f"== 1. producer: waiter --count {n} vs kcat -P, {repeats} runs each, a fresh "
-                 "devbroker per run")
-        waiter_runs, kcat_runs = [], []
+        progress(f"== 1. producer: waiter --count {n} vs kcat -P" +
+                 (" vs ProducerPerformance" if self.brokers.real else "") +
+                 f", {repeats} runs each, alternated, " +
+                 ("on one topic" if self.brokers.real else "a fresh devbroker per run"))
+        waiter_runs, kcat_runs, perf_runs = [], [], []
         input_path, records = None, None
 
-        def read_back(address):  # Once: the first waiter run's records feed every kcat run.
+        def read_back(place):  # Once: the first waiter run's records feed every kcat run.
             nonlocal input_path, records
             if input_path is None:
-                input_path, records = self.dump_records(address, n)
+                input_path, records = self.dump_records(place.address, n, place.topic)
                 progress(f"   kcat input: the waiter's {records['records']} records read "
                          f"back (values {records['mean_value_bytes']:.1f} B on average, "
                          f"keys {records['min_key']}..{records['max_key']})")
@@ -157,7 +248,8 @@ class Phases:
         for run in range(1, repeats + 1):
             w = self.on_fresh_broker(
                 "the waiter", n,
-                lambda address: self.waiter(address, n, name=f"waiter-produce-{run}"),
+                lambda place: self.waiter(place.address, n, name=f"waiter-produce-{run}",
+                                          topic=place.topic),
                 then=read_back)
             waiter_runs.append(self.with_rates(w, n, records))
             progress(f"   run {run}: waiter {w['wall_s']:.2f} s = {w['orders_per_s']:,.0f} orders/s "
@@ -165,10 +257,19 @@ class Phases:
                      f"{w['maxrss_kib'] / 1024:.1f} MiB")
 
             k = self.on_fresh_broker(
-                "kcat", n, lambda address: self.kcat_produce(address, input_path))
+                "kcat", n, lambda place: self.kcat_produce(place.address, place.topic,
+                                                           input_path))
             kcat_runs.append(self.with_rates(k, n, records))
             progress(f"   run {run}: kcat   {k['wall_s']:.2f} s = {k['orders_per_s']:,.0f} orders/s, "
                      f"peak RSS {k['maxrss_kib'] / 1024:.1f} MiB")
+            if self.brokers.real:
+                j = self.on_fresh_broker("ProducerPerformance", n,
+                                         lambda place: self.perf_produce(place, records))
+                perf_runs.append(self.with_rates(j, n, records))
+                progress(f"   run {run}: ProducerPerformance {j['wall_s']:.2f} s = "
+                         f"{j['orders_per_s']:,.0f} records/s with its JVM's start "
+                         f"(its own count: {j['own_records_per_s']:,.0f}/s), peak RSS "
+                         f"{j['maxrss_kib'] / 1024:.1f} MiB")
 
         def median(runs, key):
             return statistics.median(r[key] for r in runs)
@@ -179,6 +280,14 @@ class Phases:
             result[who] = {key: median(runs, key) for key in
                            ("wall_s", "orders_per_s", "value_mb_per_s", "cpu_s", "maxrss_kib")}
         result["ratio"] = result["waiter"]["orders_per_s"] / result["kcat"]["orders_per_s"]
+        if perf_runs:
+            result["perf_runs"] = perf_runs
+            result["perf"] = {key: median(perf_runs, key) for key in
+                              ("wall_s", "orders_per_s", "value_mb_per_s", "cpu_s", "maxrss_kib",
+                               "own_records_per_s")}
+            result["perf"]["props"] = perf_runs[0]["props"]
+            result["ratio_perf"] = (result["waiter"]["orders_per_s"] /
+                                    result["perf"]["own_records_per_s"])
         # Each waiter run against the kcat run right after it: the machine's drift between
         # pairs cancels out.
         pair_ratios = sorted(w["orders_per_s"] / k["orders_per_s"]
@@ -197,132 +306,221 @@ class Phases:
 
     # -- 2. end-to-end latency ----------------------------------------------------------
 
-    def start_cook(self, address, group, extra=()):
-        cook = self.runner.start(f"cook-{group}", [self.runner.binary("cook/cook"), "--brokers", address,
-                                            "--group", group, "--prep_time=0",
-                                            "--lag_interval=0", *extra])
+    def start_cook(self, place, group, extra=()):
+        cook = self.runner.start(f"cook-{group}", [
+            self.runner.binary("cook/cook"), "--brokers", place.address, "--topic", place.topic,
+            "--status_topic", place.status_topic, "--cook_id", f"bench-{group}",
+            "--group", group, "--prep_time=0", "--lag_interval=0", *extra])
         started = time.monotonic()
         wait_for(lambda: "partitions assigned" in read_text(cook.err_path), 60,
                  "the cook's partitions", cook)
         cook.join_s = time.monotonic() - started
-        cook.log_offset = 0
-        cook.cooked = 0
         return cook
 
-    _COOKING = re.compile(r"^(\S+) INFO  cook: cooking .* placed (\S+) ago\)$")
+    _COOK_STOPPED = re.compile(r"cook stopped: (\d+) cooked, (\d+) transactions committed")
 
-    def cooked_lines(self, cook):
-        """New "cooking" lines since the last call: (log time, waited seconds)."""
-        with open(cook.err_path, "rb") as f:
-            f.seek(cook.log_offset)
+    def cook_transactions(self, cook):
+        """How often the cook committed a transaction while it was assigned: its READY
+        events wait for that, and so does its next batch."""
+        text = read_text(cook.err_path)
+        match = self._COOK_STOPPED.search(text)
+        times = re.findall(r"^(\S+) INFO  cook: (?:partitions assigned|cook stopped)", text,
+                           re.MULTILINE)
+        if not match or len(times) < 2:
+            return None
+        span = parse_log_time(times[-1]) - parse_log_time(times[0])
+        committed = int(match.group(2))
+        return {"cooked": int(match.group(1)), "committed": committed, "span_s": span,
+                "mean_s": span / committed if committed else None}
+
+    def start_ledger(self, place, group):
+        """A manager beside the cook: placed -> recorded from its ledger's lines."""
+        ledger = self.runner.path(f"{group}.ledger")
+        manager = self.runner.start(f"manager-{group}", [
+            self.runner.binary("manager/manager"), "--brokers", place.address, "--topic",
+            place.topic, "--ledger", ledger, "--group", group])
+        wait_for(lambda: "partitions assigned" in read_text(manager.err_path), 60,
+                 "the manager's partitions", manager)
+        manager.ledger, manager.ledger_offset, manager.entries = ledger, 0, []
+        return manager
+
+    @staticmethod
+    def read_ledger(manager):
+        """New complete lines of the manager's ledger: (placed_at, recorded_at) in s."""
+        if not os.path.exists(manager.ledger):
+            return
+        with open(manager.ledger, "rb") as f:
+            f.seek(manager.ledger_offset)
             data = f.read()
         end = data.rfind(b"\n") + 1
-        cook.log_offset += end
-        found = []
-        for line in data[:end].decode(errors="replace").splitlines():
-            match = self._COOKING.match(line)
-            if match:
-                found.append((parse_log_time(match.group(1)),
-                              parse_absl_duration(match.group(2))))
-        return found
+        manager.ledger_offset += end
+        for line in data[:end].splitlines():
+            entry = json.loads(line)
+            if entry.get("placed_at") and entry.get("recorded_at"):
+                manager.entries.append((parse_log_time(entry["placed_at"]),
+                                        parse_log_time(entry["recorded_at"])))
 
-    def latency_run(self, cook, address, label, rate, seconds, waiter_extra=()):
+    def latency_run(self, cook, manager, tail, place, label, rate, seconds, waiter_extra=()):
         count = int(rate * seconds)
         warmup = self.args.warmup_s
         progress(f"   {label}: {count} orders at {rate}/s ({seconds:.0f} s)")
-        w = self.waiter(address, count, extra=["--rate", str(rate), *waiter_extra],
-                        name=f"waiter-{rate}")
-        lines = []
-        deadline = time.monotonic() + 60
-        while len(lines) < count and time.monotonic() < deadline:
-            lines += self.cooked_lines(cook)
-            if len(lines) < count:
-                time.sleep(0.02)
-        if len(lines) < count:
-            raise RuntimeError(f"the cook logged {len(lines)} of {count} orders within 60 s")
-        all_ms = sorted(waited * 1e3 for _, waited in lines)
-        steady_ms = sorted(waited * 1e3 for logged, waited in lines
-                           if logged - waited >= w["started_unix"] + warmup)
-        stalled = sum(1 for v in all_ms if v >= 500)
+        w = self.waiter(place.address, count, extra=["--rate", str(rate), *waiter_extra],
+                        name=f"waiter-{rate}", topic=place.topic)
+        # This run's orders: placed while its waiter ran (runs follow one another).
+        began, ended = w["started_unix"], w["ended_unix"]
 
-        def stats(values):
-            return {"orders": len(values), "p50_ms": percentile(values, 0.50),
-                    "p99_ms": percentile(values, 0.99), "p999_ms": percentile(values, 0.999),
-                    "max_ms": values[-1] if values else float("nan"),
-                    "mean_ms": statistics.fmean(values) if values else float("nan")}
+        def mine(placed):
+            return placed is not None and began <= placed <= ended
 
+        cooking, ready, recorded = {}, {}, []
+        seen = 0
+        wait_s = self.args.timeout_s
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if tail.error is not None:
+                raise RuntimeError(f"reading {place.status_topic}: {tail.error}")
+            events = tail.events[seen:]
+            seen += len(events)
+            for when, event in events:
+                if not mine(event["placed_at"]):
+                    continue
+                where = (event["order_partition"], event["order_offset"])
+                if event["state"] == COOKING:  # The first attempt: at-least-once.
+                    cooking.setdefault(where, (event["at"] - event["placed_at"]) * 1e3)
+                elif event["state"] == READY:
+                    ready.setdefault(where, (when - event["placed_at"]) * 1e3)
+            if manager is not None:
+                self.read_ledger(manager)
+                recorded += [(p, (r - p) * 1e3) for p, r in manager.entries if mine(p)]
+                manager.entries = []
+            if len(cooking) >= count and len(ready) >= count and (
+                    manager is None or len(recorded) >= count):
+                break
+            time.sleep(0.02)
+        if len(cooking) < count or len(ready) < count:
+            raise RuntimeError(f"{place.status_topic} held COOKING for {len(cooking)} and READY "
+                               f"for {len(ready)} of {count} orders within {wait_s:g} s")
+        if manager is not None and len(recorded) < count:
+            raise RuntimeError(f"the ledger recorded {len(recorded)} of {count} orders in "
+                               f"{wait_s:g} s")
+        # COOKING's own events, again, to tell warm-up from steady state by placed_at.
+        steady_from = began + warmup
+        cooking_steady, cooking_all = [], []
+        placed_by_where = {}
+        for _, event in tail.events:
+            if mine(event["placed_at"]):
+                placed_by_where[(event["order_partition"], event["order_offset"])] = \
+                    event["placed_at"]
+        for where, ms in cooking.items():
+            cooking_all.append(ms)
+            if placed_by_where[where] >= steady_from:
+                cooking_steady.append(ms)
+        ready_steady = sorted(ms for where, ms in ready.items()
+                              if placed_by_where[where] >= steady_from)
+        recorded_steady = sorted(ms for placed, ms in recorded if placed >= steady_from)
+        cooking_all.sort()
+        cooking_steady.sort()
+        # Pauses of the cook: gaps between successive COOKING events of this run, by the
+        # cook's own clock. Its loop takes no order while it commits a transaction.
+        took = sorted(event["at"] for _, event in tail.events
+                      if event["state"] == COOKING and mine(event["placed_at"]))
+        gaps = sorted(b - a for a, b in zip(took, took[1:]))
+        long_gaps = [g for g in gaps if g >= 0.1]
+        pauses = {"over_100ms": len(long_gaps), "sum_s": sum(long_gaps),
+                  "max_s": gaps[-1] if gaps else 0.0,
+                  "span_s": took[-1] - took[0] if took else 0.0}
+        stalled = sum(1 for v in cooking_all if v >= 500)
         result = {"label": label, "rate": rate, "count": count, "waiter_extra": list(waiter_extra),
-                  "steady": stats(steady_ms), "all": stats(all_ms), "stalled_500ms": stalled,
+                  "steady": stats(cooking_steady), "all": stats(cooking_all),
+                  "ready_steady": stats(ready_steady),
+                  "recorded_steady": stats(recorded_steady) if manager is not None else None,
+                  "stalled_500ms": stalled, "cook_pauses": pauses,
                   "waiter_ack_p50_ms": w["ack_p50_ms"], "waiter_ack_p99_ms": w["ack_p99_ms"],
                   "waiter_maxrss_kib": w["maxrss_kib"], "waiter_cpu_s": w["cpu_s"],
                   "waiter_wall_s": w["wall_s"]}
-        s = result["steady"]
-        progress(f"      p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, p99.9 "
-                 f"{s['p999_ms']:.2f} ms, max {s['max_ms']:.2f} ms (after the first {warmup:g} s; "
-                 f"all orders: max {result['all']['max_ms']:.1f} ms, {stalled} waited >= 500 ms)")
+        s, r = result["steady"], result["ready_steady"]
+        line = (f"      placed -> cooking p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, "
+                f"p99.9 {s['p999_ms']:.2f} ms; -> ready (read_committed) p50 {r['p50_ms']:.1f}, "
+                f"p99 {r['p99_ms']:.1f} ms")
+        if manager is not None:
+            d = result["recorded_steady"]
+            line += f"; -> recorded p50 {d['p50_ms']:.0f}, p99 {d['p99_ms']:.0f} ms"
+        progress(line + f" (after the first {warmup:g} s; all: max {result['all']['max_ms']:.1f} "
+                 f"ms, {stalled} >= 500 ms); the cook paused {pauses['over_100ms']} times "
+                 f">= 100 ms, {pauses['sum_s']:.1f} s of {pauses['span_s']:.1f} s, longest "
+                 f"{pauses['max_s']:.2f} s")
         return result
 
     def latency_phase(self):
         seconds = self.args.latency_s + self.args.warmup_s
         rates = self.args.rates
-        progress(f"== 2. end-to-end latency: one cook (--prep_time=0), the waiter at "
-                 f"{', '.join(map(str, rates))}/s, {seconds:g} s each")
+        progress(f"== 2. end-to-end latency: one cook (--prep_time=0) and a manager, the waiter "
+                 f"at {', '.join(map(str, rates))}/s, {seconds:g} s each; the times from "
+                 "order-status and the ledger")
         runs = []
-        cook_rss, cook_cpu = [], []
-        broker = self.runner.start_broker()
-        try:
-            cook = self.start_cook(broker.address, "bench-latency")
-            progress(f"   cook joined its group in {cook.join_s:.1f} s")
+        cook_rss, cook_cpu, manager_rss = [], [], []
+        variants = self.args.variants and not self.brokers.real
+        with self.brokers.place("latency") as place:
+            tail = EventTail(self.runner, place, self.kcat_fetch)
             try:
-                for rate in rates:
-                    runs.append(self.latency_run(cook, broker.address, f"{rate}/s", rate, seconds))
-                if self.args.variants:
-                    runs.append(self.latency_run(cook, broker.address,
-                                                 "1000/s, waiter -X linger.ms=0", 1000, seconds,
-                                                 ["-X", "linger.ms=0"]))
-                    if max(rates) >= 10000:
-                        runs.append(self.latency_run(cook, broker.address,
-                                                     "10000/s, waiter -X linger.ms=5", 10000,
-                                                     seconds, ["-X", "linger.ms=5"]))
+                cook = self.start_cook(place, "bench-latency")
+                progress(f"   cook joined its group in {cook.join_s:.1f} s")
+                manager = self.start_ledger(place, "bench-latency-ledger")
+                try:
+                    for rate in rates:
+                        runs.append(self.latency_run(cook, manager, tail, place, f"{rate}/s",
+                                                     rate, seconds))
+                    if variants:
+                        runs.append(self.latency_run(cook, manager, tail, place,
+                                                     "1000/s, waiter -X linger.ms=0", 1000,
+                                                     seconds, ["-X", "linger.ms=0"]))
+                        if max(rates) >= 10000:
+                            runs.append(self.latency_run(cook, manager, tail, place,
+                                                         "10000/s, waiter -X linger.ms=5", 10000,
+                                                         seconds, ["-X", "linger.ms=5"]))
+                finally:
+                    manager.stop()
+                    cook.stop()
             finally:
-                cook.stop()
+                tail.stop()
             cook_rss.append(cook.maxrss_kib)
             cook_cpu.append(cook.cpu_s)
-        finally:
-            broker.stop()
-        if self.args.variants:
+            manager_rss.append(manager.maxrss_kib)
+            transactions = self.cook_transactions(cook)
+        if variants:
             progress("   a fresh devbroker and cook with -X fetch.wait.max.ms=1 (the mock does not "
                      "answer a waiting fetch early)")
-            broker = self.runner.start_broker()
-            try:
-                cook = self.start_cook(broker.address, "bench-latency-fetch1",
-                                       ["-X", "fetch.wait.max.ms=1"])
+            with self.brokers.place("latency") as place:
+                tail = EventTail(self.runner, place, self.kcat_fetch)
                 try:
-                    runs.append(self.latency_run(
-                        cook, broker.address,
-                        "1000/s, waiter -X linger.ms=0, cook -X fetch.wait.max.ms=1", 1000,
-                        seconds, ["-X", "linger.ms=0"]))
+                    cook = self.start_cook(place, "bench-latency-fetch1",
+                                           ["-X", "fetch.wait.max.ms=1"])
+                    try:
+                        runs.append(self.latency_run(
+                            cook, None, tail, place,
+                            "1000/s, waiter -X linger.ms=0, cook -X fetch.wait.max.ms=1", 1000,
+                            seconds, ["-X", "linger.ms=0"]))
+                    finally:
+                        cook.stop()
                 finally:
-                    cook.stop()
+                    tail.stop()
                 cook_rss.append(cook.maxrss_kib)
-            finally:
-                broker.stop()
         self.results["latency"] = {"seconds_per_rate": seconds, "warmup_s": self.args.warmup_s,
                                    "runs": runs, "cook_maxrss_kib": max(cook_rss),
-                                   "cook_cpu_s": cook_cpu[0]}
+                                   "cook_cpu_s": cook_cpu[0],
+                                   "manager_maxrss_kib": max(manager_rss),
+                                   "cook_transactions": transactions}
 
     def single_order_phase(self):
         n = self.args.single_orders
         progress(f"== 2b. one order as a person places it: `waiter margherita 17`, {n} times")
-        broker = self.runner.start_broker()
         walls = []
-        try:
+        with self.brokers.place("single") as place:
             for i in range(n):
-                proc = self.runner.run("waiter-one", [self.runner.binary("waiter/waiter"), "--brokers",
-                                               broker.address, "margherita", "17"], timeout=60)
+                proc = self.runner.run("waiter-one", [
+                    self.runner.binary("waiter/waiter"), "--brokers", place.address, "--topic",
+                    place.topic, "margherita", "17"], timeout=60)
                 walls.append(proc.wall * 1e3)
-        finally:
-            broker.stop()
         ordered = sorted(walls)
         result = {"runs": n, "wall_ms": walls, "p50_ms": percentile(ordered, 0.5),
                   "max_ms": ordered[-1], "min_ms": ordered[0],
@@ -333,12 +531,13 @@ class Phases:
 
     # -- 3. ledger -----------------------------------------------------------------------
 
-    def kcat_consume(self, address, count):
-        out_path = self.runner.path("kcat-consume.txt")
-        argv = ["kcat", "-b", address, "-C", "-t", TOPIC, "-e", "-o", "beginning", "-q",
-                *self.kcat_fetch, "-f", "%k %s\n"]
+    def stream_to_file(self, name, argv, count, sync=False):
+        """A reader writing the backlog to a file: wall clock of the process (and of the
+        file's fdatasync after it, with `sync`), and first to last byte of its output
+        (the file's size sampled every 2 ms)."""
+        out_path = self.runner.path(f"{name}.txt")
         with open(out_path, "wb") as out:
-            proc = Proc("kcat-consume", argv, stdout=out, stderr=subprocess.DEVNULL)
+            proc = Proc(name, argv, stdout=out, stderr=subprocess.DEVNULL)
         first = last = None
         size = 0
         while proc.poll() is None:
@@ -350,21 +549,52 @@ class Phases:
                 last = now
             time.sleep(0.002)
         if proc.exit_code != 0:
-            raise RuntimeError(f"kcat -C exited {proc.exit_code}")
+            raise RuntimeError(f"{name} exited {proc.exit_code}: {' '.join(argv)}")
         if os.path.getsize(out_path) != size:
             last = time.monotonic()
+        wall = proc.wall
+        sync_s = 0.0
+        if sync:
+            began = time.monotonic()
+            fd = os.open(out_path, os.O_RDONLY)
+            try:
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            sync_s = time.monotonic() - began
+            wall += sync_s
+        with open(out_path, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+        if lines < count:
+            raise RuntimeError(f"{name} wrote {lines} lines, not {count}")
         streaming = (last - first) if first is not None and last > first else float("nan")
-        return {"wall_s": proc.wall, "orders_per_s": count / proc.wall,
-                "first_to_last_byte_s": streaming,
-                "streaming_orders_per_s": count / streaming if streaming else float("nan"),
-                "maxrss_kib": proc.maxrss_kib, "cpu_s": proc.cpu_s,
-                "bytes": os.path.getsize(out_path)}
+        result = {"wall_s": wall, "orders_per_s": count / wall, "sync_s": sync_s,
+                  "first_to_last_byte_s": streaming,
+                  "streaming_orders_per_s": count / streaming if streaming else float("nan"),
+                  "maxrss_kib": proc.maxrss_kib, "cpu_s": proc.cpu_s,
+                  "bytes": os.path.getsize(out_path)}
+        os.remove(out_path)
+        return result
 
-    def manager_catch_up(self, address, count, group, extra=()):
+    def kcat_consume(self, place, count):
+        """kcat -C -J (a JSON object per record: topic, partition, offset, timestamp, key,
+        payload) to a file, then fdatasync'ed: no group, no decoding."""
+        return self.stream_to_file("kcat-consume", [
+            "kcat", "-b", place.address, "-C", "-t", place.topic, "-e", "-o", "beginning", "-q",
+            *self.kcat_fetch, "-J"], count, sync=True)
+
+    def console_consume(self, place, count):
+        """Kafka's console consumer (a JVM, a consumer group of its own) to a file."""
+        return self.stream_to_file("console-consumer", self.brokers.tool_argv(
+            "kafka-console-consumer", "--bootstrap-server", place.address, "--topic",
+            place.topic, "--from-beginning", "--max-messages", str(count),
+            "--property", "print.key=true"), count)
+
+    def manager_catch_up(self, place, count, group, extra=(), env=None):
         ledger = self.runner.path(f"{group}.ledger")
-        argv = [self.runner.binary("manager/manager"), "--brokers", address, "--ledger", ledger,
-                "--group", group, *extra]
-        manager = self.runner.start(f"manager-{group}", argv)
+        argv = [self.runner.binary("manager/manager"), "--brokers", place.address, "--topic",
+                place.topic, "--ledger", ledger, "--group", group, *extra]
+        manager = self.runner.start(f"manager-{group}", argv, env=env)
         t0 = manager.started
         assigned = None
         lines, offset = 0, 0
@@ -425,42 +655,76 @@ class Phases:
         os.remove(ledger)
         return result
 
+    # What bounds the manager's memory, each alone, on the same backlog (issue #19).
+    MEMORY_MATRIX = [
+        ("prefetch 2 MiB: -X queued.max.messages.kbytes=2048",
+         ["-X", "queued.max.messages.kbytes=2048"], None),
+        ("prefetch 10,000 records a partition: -X queued.min.messages=10000",
+         ["-X", "queued.min.messages=10000"], None),
+        ("batch bytes 1 MiB: --sync_max_bytes=1048576", ["--sync_max_bytes=1048576"], None),
+        ("one glibc arena: MALLOC_ARENA_MAX=1", [], {"MALLOC_ARENA_MAX": "1"}),
+    ]
+
+    def memory_matrix(self, place, n, default):
+        """The manager catching up the same backlog with one memory setting changed at a
+        time, each in a new group: peak RSS against catch-up speed."""
+        rows = [{"label": "as shipped", "maxrss_kib": default["maxrss_kib"],
+                 "wall_s": default["wall_s"],
+                 "recorded_at_orders_per_s": default["recorded_at_orders_per_s"]}]
+        for index, (label, extra, env) in enumerate(self.MEMORY_MATRIX):
+            run = self.manager_catch_up(place, n, f"bench-memory-{index}", extra, env)
+            rows.append({"label": label, "extra": extra, "env": env,
+                         "maxrss_kib": run["maxrss_kib"], "wall_s": run["wall_s"],
+                         "recorded_at_orders_per_s": run["recorded_at_orders_per_s"]})
+            progress(f"   manager, {label}: peak RSS {run['maxrss_kib'] / 1024:.1f} MiB, "
+                     f"{run['wall_s']:.2f} s from start, streaming "
+                     f"{run['recorded_at_orders_per_s'] or float('nan'):,.0f}/s")
+        return rows
+
     def ledger_phase(self):
         n, small = self.args.backlog, self.args.small_backlog
-        progress(f"== 3. ledger: a backlog of {n} orders, the manager catching up vs kcat -C to a file")
-        broker = self.runner.start_broker()
-        try:
-            self.waiter(broker.address, n, name="waiter-backlog")
-            k = self.kcat_consume(broker.address, n)
-            progress(f"   kcat -C -e: {k['wall_s']:.2f} s = {k['orders_per_s']:,.0f} orders/s "
-                     f"(first to last byte {k['first_to_last_byte_s']:.2f} s = "
-                     f"{k['streaming_orders_per_s']:,.0f}/s), peak RSS {k['maxrss_kib'] / 1024:.1f} MiB")
-            m = self.manager_catch_up(broker.address, n, "bench-ledger")
+        progress(f"== 3. ledger: a backlog of {n} orders, the manager catching up vs kcat -C "
+                 "-J to a synced file" + (" and Kafka's console consumer" if self.brokers.real
+                                         else ""))
+        c = None
+        with self.brokers.place("backlog") as place:
+            self.waiter(place.address, n, name="waiter-backlog", topic=place.topic)
+            k = self.kcat_consume(place, n)
+            progress(f"   kcat -C -J: {k['wall_s']:.2f} s with its fdatasync = "
+                     f"{k['orders_per_s']:,.0f} orders/s (first to last byte "
+                     f"{k['first_to_last_byte_s']:.2f} s = {k['streaming_orders_per_s']:,.0f}/s), "
+                     f"peak RSS {k['maxrss_kib'] / 1024:.1f} MiB")
+            if self.brokers.real:
+                c = self.console_consume(place, n)
+                progress(f"   kafka-console-consumer: {c['wall_s']:.2f} s = "
+                         f"{c['orders_per_s']:,.0f} orders/s (first to last byte "
+                         f"{c['first_to_last_byte_s']:.2f} s = "
+                         f"{c['streaming_orders_per_s']:,.0f}/s), peak RSS "
+                         f"{c['maxrss_kib'] / 1024:.1f} MiB")
+            m = self.manager_catch_up(place, n, "bench-ledger")
             progress(f"   manager: {m['wall_s']:.2f} s from start to {n} lines = "
                      f"{m['orders_per_s']:,.0f} orders/s (group join {m['join_s']:.1f} s; "
                      f"first to last recorded_at {m['recorded_at_span_s']:.3f} s = "
                      f"{m['recorded_at_orders_per_s'] or float('nan'):,.0f}/s), peak RSS "
                      f"{m['maxrss_kib'] / 1024:.1f} MiB")
-        finally:
-            broker.stop()
+
+            matrix = self.memory_matrix(place, n, m)
 
         progress(f"   group commit vs one fsync per order, on a backlog of {small}")
-        broker = self.runner.start_broker()
-        try:
-            self.waiter(broker.address, small, name="waiter-small-backlog")
-            grouped = self.manager_catch_up(broker.address, small, "bench-grouped")
+        with self.brokers.place("small-backlog") as place:
+            self.waiter(place.address, small, name="waiter-small-backlog", topic=place.topic)
+            grouped = self.manager_catch_up(place, small, "bench-grouped")
             progress(f"   manager (group commit): partitions assigned to last line "
                      f"{grouped['assigned_to_done_s']:.3f} s = "
                      f"{grouped['assigned_to_done_orders_per_s']:,.0f} orders/s")
-            single = self.manager_catch_up(broker.address, small, "bench-fsync-each",
+            single = self.manager_catch_up(place, small, "bench-fsync-each",
                                            ["--sync_max_records=1"])
             progress(f"   manager --sync_max_records=1: partitions assigned to last line "
                      f"{single['assigned_to_done_s']:.3f} s = "
                      f"{single['assigned_to_done_orders_per_s']:,.0f} orders/s")
-        finally:
-            broker.stop()
         self.results["ledger"] = {
-            "backlog": n, "kcat": k, "manager": m, "small_backlog": small,
+            "backlog": n, "kcat": k, "console": c, "manager": m, "small_backlog": small,
+            "memory_matrix": matrix,
             "manager_group_commit_small": grouped, "manager_fsync_each_small": single,
             "ratio_whole_process": m["orders_per_s"] / k["orders_per_s"],
             "ratio_streaming": ((m["recorded_at_orders_per_s"] or float("nan")) /

@@ -53,7 +53,7 @@ class Proc:
 
     live = []
 
-    def __init__(self, name, argv, stdout, stderr, stdin=subprocess.DEVNULL):
+    def __init__(self, name, argv, stdout, stderr, stdin=subprocess.DEVNULL, env=None):
         self.name = name
         self.argv = argv
         self.started = time.monotonic()
@@ -61,7 +61,8 @@ class Proc:
         # order; PR_SET_PDEATHSIG kills them if the driver itself is killed.
         self.popen = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
                                       preexec_fn=_die_with_parent, close_fds=True,
-                                      start_new_session=True)
+                                      start_new_session=True,
+                                      env=None if env is None else {**os.environ, **env})
         self.pid = self.popen.pid
         self.exit_code = None
         self.wall = None
@@ -169,11 +170,11 @@ class Runner:
             raise SystemExit(f"bench: {path} not found: build first (tools/bench does)")
         return path
 
-    def start(self, name, argv, stdin=subprocess.DEVNULL):
+    def start(self, name, argv, stdin=subprocess.DEVNULL, env=None):
         """Starts a process with its standard output and error in files of the work dir."""
         out_path, err_path = self.path(f"{name}.out"), self.path(f"{name}.log")
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = Proc(name, argv, stdout=out, stderr=err, stdin=stdin)
+            proc = Proc(name, argv, stdout=out, stderr=err, stdin=stdin, env=env)
         proc.out_path, proc.err_path = out_path, err_path
         return proc
 

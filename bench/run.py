@@ -5,9 +5,12 @@ Run it with tools/bench (installs, builds with -c opt, then runs this). By hand:
 
     /usr/bin/python3 bench/run.py --bin "$(bazel info -c opt bazel-bin)" --out results
 
-Every figure is measured against a devbroker (librdkafka's mock cluster, in memory)
-started on a free port; bench/README.md says what each figure means and what limits it.
-Writes OUT/bench.md (the tables), OUT/bench.json (the raw numbers) and OUT/latency.png.
+Every figure is measured on each broker asked for: the dev broker (librdkafka's mock
+cluster, in memory, a fresh one per run, started on a free port) by default; with
+--kafka a real Kafka cluster of 3 nodes (replication 3) and of 1 node (tools/kafka);
+with --all those and the dev broker. bench/README.md says what each figure means and
+what limits it. Writes OUT/bench.md (the tables, side by side), OUT/bench.json (the
+raw numbers) and OUT/latency.png.
 Every process started here is stopped when the run ends, fails or is interrupted.
 
 This file is the command line and the order of the phases; the processes are
@@ -21,9 +24,10 @@ import shutil
 import tempfile
 import time
 
+from brokers import DevBrokers, KafkaBrokers
 from phases import Phases
 from processes import Runner, progress, stop_everything, stop_everything_at_exit
-from report import machine_info, write_report
+from report import load_average, machine_info, write_report
 from settings import service_settings
 
 
@@ -50,10 +54,27 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: small counts, short rates (figures not meaningful)")
     parser.add_argument("--keep", action="store_true", help="keep the logs of every process")
+    parser.add_argument("--kafka", action="store_true",
+                        help="on real Kafka (3 nodes, then 1) instead of the dev broker")
+    parser.add_argument("--all", action="store_true",
+                        help="on real Kafka (3 nodes, 1 node) and on the dev broker")
+    parser.add_argument("--kafka_count", type=int, default=100000,
+                        help="orders per producer run on Kafka (every run stays on disk)")
+    parser.add_argument("--kafka_repeats", type=int, default=3,
+                        help="runs of each producer on Kafka (ProducerPerformance's JVM "
+                        "start makes a round several seconds)")
+    parser.add_argument("--kafka_small_backlog", type=int, default=5000,
+                        help="backlog for group commit vs one fsync per order on Kafka "
+                        "(one sync and one offset commit per order: 300 orders/s there)")
+    parser.add_argument("--kafka_tool", default=os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "kafka"))
     args = parser.parse_args()
     if args.quick:
         args.count, args.repeats, args.latency_s = 20000, 1, 2
         args.backlog, args.small_backlog, args.single_orders = 20000, 2000, 3
+        args.kafka_count, args.kafka_repeats, args.kafka_small_backlog = 20000, 1, 2000
+    targets = (["kafka-3", "kafka-1"] if args.kafka else
+               ["kafka-3", "kafka-1", "dev"] if args.all else ["dev"])
     args.bin = os.path.abspath(args.bin)
     args.out = os.path.abspath(args.out)
     os.makedirs(os.path.join(args.out, "tmp"), exist_ok=True)
@@ -61,8 +82,7 @@ def main():
 
     stop_everything_at_exit()
 
-    results = {"machine": machine_info(), "settings": {}, "producer": {}, "latency": {},
-               "single_order": {}, "ledger": {}, "memory": {}}
+    results = {"machine": machine_info(), "load_at_start": load_average(), "brokers": {}}
     results["settings"] = {k: v for k, v in vars(args).items() if k not in ("work",)}
     started = time.monotonic()
     m = results["machine"]
@@ -76,11 +96,34 @@ def main():
                  " ".join(f"{k}={v}" for k, v in results["kafka_settings"]["kcat_producer"].items()) +
                  "; consumers " +
                  " ".join(f"{k}={v}" for k, v in results["kafka_settings"]["kcat_consumer"].items()))
-        phases = Phases(runner, args, results["kafka_settings"], results)
-        phases.producer_phase()
-        phases.latency_phase()
-        phases.single_order_phase()
-        phases.ledger_phase()
+        for target in targets:
+            began = time.monotonic()
+            own = {"producer": {}, "latency": {}, "single_order": {}, "ledger": {}}
+            run_args = argparse.Namespace(**vars(args))
+            if target == "dev":
+                brokers = DevBrokers(runner)
+            else:
+                run_args.count, run_args.repeats = args.kafka_count, args.kafka_repeats
+                run_args.small_backlog = args.kafka_small_backlog
+                progress(f"== {target}")
+                brokers = KafkaBrokers(runner, args.kafka_tool, int(target.split("-")[1]))
+            try:
+                own["broker"] = {"kind": brokers.kind, "name": brokers.name,
+                                 "description": brokers.description,
+                                 "start_s": getattr(brokers, "start_s", None)}
+                progress(f"== on the {brokers.name}")
+                phases = Phases(runner, run_args, results["kafka_settings"], brokers, own)
+                phases.producer_phase()
+                phases.latency_phase()
+                phases.single_order_phase()
+                phases.ledger_phase()
+                own["broker_jvm_maxrss_kib"] = brokers.jvm_peaks()
+            finally:
+                brokers.stop()
+            own["elapsed_s"] = round(time.monotonic() - began, 1)
+            progress(f"   the {brokers.name}: {own['elapsed_s']:.0f} s")
+            results["brokers"][target] = own
+        results["load_at_end"] = load_average()
         results["elapsed_s"] = round(time.monotonic() - started, 1)
         write_report(results, args.out)
         ok = True

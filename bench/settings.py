@@ -69,6 +69,7 @@ def dev_broker_fetch_wait(runner):
 def service_settings(runner):
     producer = printed_config(runner, "waiter/waiter")
     consumer = printed_config(runner, "cook/cook", ["--group", "bench-settings"])
+    printed_wait = consumer.get("fetch.wait.max.ms")
     dev_wait = dev_broker_fetch_wait(runner)
     if dev_wait is None:
         progress("   warning: the cook did not log a fetch wait for the dev broker; kcat -C "
@@ -82,6 +83,9 @@ def service_settings(runner):
         "consumer": consumer,
         "kcat_producer": {k: v for k, v in producer.items() if v != REDACTED},
         "kcat_consumer": {k: consumer[k] for k in KCAT_CONSUMER_SETTINGS if k in consumer},
+        # What the consumers run with against real Kafka (README, "The consumers' fetch
+        # wait"): kcat -C gets it there.
+        "consumer_printed_fetch_wait": printed_wait,
     }
 
 
