@@ -58,6 +58,7 @@ class TraceContext {
   bool sampled() const { return chars_[54] == '1'; }
   // The traceparent header's value.
   std::string header() const { return std::string(view()); }
+  absl::string_view traceparent() const { return view(); }  // The same.
 
   // Whether Continue() continued a valid incoming trace (false: it started a
   // new one).
