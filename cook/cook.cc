@@ -11,17 +11,20 @@
 #include "logging/log.h"
 #include "orders/order_event.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 
 namespace kitchen::cook {
 namespace {
 
 using kitchen::v1::OrderEvent;
 
-// "order 3f2a..., pizza-order/3@12": what lets a person follow one order.
-std::string Where(absl::string_view order_id, const service::Position& at) {
-  return absl::StrFormat("order %s, %s/%d@%d",
+// "order 3f2a..., pizza-order/3@12, trace 4bf9...": what lets a person
+// follow one order, here and across services.
+std::string Where(absl::string_view order_id, const service::Position& at,
+                  const orders::TraceContext& trace) {
+  return absl::StrFormat("order %s, %s/%d@%d, trace %s",
                          order_id.empty() ? "(no id)" : order_id, at.topic,
-                         at.partition, at.offset);
+                         at.partition, at.offset, trace.trace_id());
 }
 
 }  // namespace
@@ -54,10 +57,12 @@ absl::StatusOr<std::unique_ptr<Cook>> Cook::Create(
 }
 
 void Cook::Publish(const kitchen::v1::Order& order, const service::Position& at,
-                   int state) {
+                   const orders::TraceContext& trace, int state) {
   orders::EncodedEvent record = orders::EncodeEvent(orders::NewEvent(
       order, at.partition, at.offset, static_cast<OrderEvent::State>(state),
       options_.cook_id, absl::Now()));
+  // The event is the cook's word in the order's trace.
+  record.headers.push_back({orders::kTraceparentHeader, trace.header()});
   kafka::OutgoingRecord outgoing{options_.status_topic, record.key,
                                  record.value, &record.headers};
   absl::Status sent;
@@ -85,21 +90,25 @@ absl::Status Cook::Handle(const kitchen::v1::Order& order,
                               absl::Now() - *placed, absl::Microseconds(1))),
                           " ago");
   }
-  const std::string where = Where(order.order_id(), at);
+  // The loop's continuation of the record's trace; a trace of its own for a
+  // caller that gives none.
+  const orders::TraceContext trace =
+      at.trace != nullptr ? *at.trace : orders::TraceContext::New();
+  const std::string where = Where(order.order_id(), at, trace);
   logging::Info("cooking %s for table %d (%s, %s)", order.pizza(),
                 order.table(), where, waited);
-  Publish(order, at, OrderEvent::COOKING);
+  Publish(order, at, trace, OrderEvent::COOKING);
   if (options_.prep_time > absl::ZeroDuration() &&
       stop.WaitForNotificationWithTimeout(options_.prep_time)) {
     logging::Warning(
         "abandoned %s for table %d (%s): stopping; it is not marked done and "
         "will be cooked again",
         order.pizza(), order.table(), where);
-    Publish(order, at, OrderEvent::ABANDONED);
+    Publish(order, at, trace, OrderEvent::ABANDONED);
     return absl::CancelledError("stopped while cooking");
   }
   ++cooked_;
-  Publish(order, at, OrderEvent::READY);
+  Publish(order, at, trace, OrderEvent::READY);
   logging::Info("ready: %s for table %d (%s)", order.pizza(), order.table(),
                 where);
   return absl::OkStatus();

@@ -13,7 +13,9 @@
 //  - ABANDONED when it stops while cooking (the order is not done).
 // Orders of one table share a partition and are cooked in the order placed.
 // Each is also logged as it starts (`cooking ...`) and when it is ready
-// (`ready: ...`), for people.
+// (`ready: ...`), for people. Events and log lines carry the order's trace
+// (orders/trace_context.h): each event a traceparent header with the cook's
+// span, each line the trace id.
 //
 // Usage:
 //   auto cook = Cook::Create(options, kafka_config, transactional_producer);
@@ -33,6 +35,7 @@
 #include "absl/time/time.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
+#include "orders/trace_context.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
 #include "service/transaction.h"
@@ -87,7 +90,7 @@ class Cook : public service::Handler {
   Cook(CookOptions options, service::TransactionalProducer* transaction)
       : options_(std::move(options)), transaction_(transaction) {}
   void Publish(const kitchen::v1::Order& order, const service::Position& at,
-               int state);
+               const orders::TraceContext& trace, int state);
 
   const CookOptions options_;
   service::TransactionalProducer* transaction_;

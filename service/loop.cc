@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 
 namespace kitchen::service {
 
@@ -111,6 +112,9 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     if (next != next_.end() && offset < next->second) return true;  // Kept.
   }
 
+  // This service's span of the record's trace (a new trace without one).
+  const orders::TraceContext trace = orders::TraceContext::Continue(
+      message.header(orders::kTraceparentHeader));
   absl::Status decoded = orders::DecodeOrderInto(message.value(), order_);
   if (!decoded.ok()) {
     // Kept progress is a promise about every record before it: what was
@@ -118,7 +122,7 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     if (!CloseBatch()) return false;
     // Its partition waits (paused) until the copy is safe (ServeDeadLetters);
     // the other partitions go on meanwhile.
-    dead_letters_.Park(message, decoded);
+    dead_letters_.Park(message, decoded, trace);
     parking_[key] = {offset};
     if (absl::Status paused = consumer_->Pause(key.first, key.second);
         !paused.ok()) {
@@ -129,7 +133,7 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
 
   if (batch_records_ == 0) batch_started_ = absl::Now();
   absl::Status handled =
-      handler_.Handle(order_, {key.first, key.second, offset}, stop);
+      handler_.Handle(order_, {key.first, key.second, offset, &trace}, stop);
   if (absl::IsCancelled(handled)) return false;  // Abandoned: not done.
   if (!handled.ok()) {
     Fail(std::move(handled), /*by_handler=*/true);
