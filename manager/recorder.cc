@@ -33,6 +33,7 @@ absl::Status Recorder::Handle(const kitchen::v1::Order& order,
   entry.topic = std::string(at.topic);
   entry.partition = at.partition;
   entry.offset = at.offset;
+  if (at.trace != nullptr) entry.trace_id = std::string(at.trace->trace_id());
   batch_.push_back(std::move(entry));
   return absl::OkStatus();
 }
