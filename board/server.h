@@ -1,7 +1,7 @@
 // File: board/server.h
 //
-// The board's HTTP side, on cpp-httplib (Debian's libcpp-httplib-dev): one page
-// and a small JSON API.
+// The board's HTTP side, on the kitchen's HTTP server (http/server.h,
+// cpp-httplib): one page and a small JSON API.
 //   GET  /                the page (board/page.html)
 //   GET  /api/state       {"summary": ..., "changes": every card}
 //   GET  /api/events      server-sent events: `cards` (id: the view's version;
@@ -40,6 +40,7 @@
 
 #include "absl/status/statusor.h"
 #include "board/board.h"
+#include "http/server.h"
 
 namespace httplib {
 class Server;
@@ -74,7 +75,8 @@ class Server {
   const ServerOptions options_;
   std::vector<std::string> hosts_;  // Host headers answered (Listen()).
   std::atomic<int> streams_{0};
-  std::unique_ptr<httplib::Server> http_;
+  http::Server server_;
+  httplib::Server* http_;  // server_'s routes.
 };
 
 }  // namespace kitchen::board
