@@ -28,6 +28,11 @@ ABSL_FLAG(std::vector<std::string>, allowed_hosts, {},
           "and --listen (comma-separated, NAME or NAME:PORT: a proxy's or a "
           "Kubernetes Service's). Orders are refused from any other. "
           "Environment: ALLOWED_HOSTS.");
+ABSL_FLAG(int, metrics_port, 0,
+          "Serve Prometheus metrics at http://METRICS_LISTEN:PORT/metrics (0: "
+          "off). Environment: METRICS_PORT.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1",
+          "The address /metrics listens on. Environment: METRICS_LISTEN.");
 ABSL_FLAG(int, max_cards, 2000,
           "Orders the board keeps on its cards (the most recently changed). "
           "Environment: MAX_CARDS.");
@@ -75,7 +80,8 @@ int main(int argc, char** argv) {
   auto args = cli::ParseCommandLine(
       argc, argv, kUsage,
       {"listen", "port", "allowed_hosts", "max_cards", "topic", "status_topic",
-       "dead_letter_topic", "members_topic", "cook_group", "manager_group"});
+       "dead_letter_topic", "members_topic", "cook_group", "manager_group",
+       "metrics_port", "metrics_listen"});
   if (!args.ok()) return UsageError(args.status().message());
   if (args->positional.size() > 1) {
     return UsageError(absl::StrFormat("unexpected argument \"%s\"; see --help",
@@ -86,6 +92,11 @@ int main(int argc, char** argv) {
   options.port = absl::GetFlag(FLAGS_port);
   if (options.port < 0 || options.port > 65535) {
     return UsageError("--port must be 0 to 65535");
+  }
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (options.metrics_port < 0 || options.metrics_port > 65535) {
+    return UsageError("--metrics_port must be 1 to 65535 (0: off)");
   }
   const int max_cards = absl::GetFlag(FLAGS_max_cards);
   if (max_cards < 1) return UsageError("--max_cards must be at least 1");

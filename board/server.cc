@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "board/page.h"
 #include "logging/log.h"
+#include "prometheus/counter.h"
 
 namespace kitchen::board {
 namespace {
@@ -230,7 +231,12 @@ void Server::Route() {
     });
   };
   post("/api/orders", 201, [this](const nlohmann::json& body) {
-    return board_.Place(Field(body, "pizza"), Field(body, "table"));
+    absl::StatusOr<nlohmann::json> placed =
+        board_.Place(Field(body, "pizza"), Field(body, "table"));
+    if (placed.ok() && options_.orders_placed != nullptr) {
+      options_.orders_placed->Increment();
+    }
+    return placed;
   });
   post(
       "/api/burst", 200,
@@ -239,7 +245,13 @@ void Server::Route() {
         if (!absl::SimpleAtoi(Field(body, "count"), &count)) {
           return absl::InvalidArgumentError("count must be a number of orders");
         }
-        return board_.PlaceBurst(count);
+        absl::StatusOr<nlohmann::json> placed = board_.PlaceBurst(count);
+        if (placed.ok() && options_.orders_placed != nullptr &&
+            placed->contains("placed") && (*placed)["placed"].is_number()) {
+          options_.orders_placed->Increment(
+              (*placed)["placed"].get<double>());
+        }
+        return placed;
       });
 
   // Unknown paths and methods, and bodies over the limit (413): JSON errors.

@@ -45,6 +45,9 @@
 namespace httplib {
 class Server;
 }
+namespace prometheus {
+class Counter;
+}
 
 namespace kitchen::board {
 
@@ -55,6 +58,8 @@ struct ServerOptions {
   // give besides the loopback names and the address listened on: the names
   // of a proxy or a Kubernetes Service in front of the board.
   std::vector<std::string> allowed_hosts;
+  // Counts the orders the page placed (acknowledged); null: not counted.
+  prometheus::Counter* orders_placed = nullptr;
 };
 
 class Server {

@@ -31,12 +31,31 @@ std::string Where(absl::string_view order_id, const service::Position& at,
 
 absl::StatusOr<std::unique_ptr<Cook>> Cook::Create(
     CookOptions options, const kafka::ClientConfig& kafka,
-    service::TransactionalProducer* transaction) {
+    service::TransactionalProducer* transaction, service::Metrics* metrics) {
   if (transaction == nullptr) {
     return absl::InvalidArgumentError(
         "the cook needs a transactional producer for READY");
   }
   std::unique_ptr<Cook> cook(new Cook(std::move(options), transaction));
+  if (metrics != nullptr) {
+    cook->metrics_ = Exported{
+        &metrics->Counter("kitchen_orders_cooked_total",
+                          "Orders cooked (READY sent)."),
+        &metrics->Histogram("kitchen_order_placed_to_cooking_seconds",
+                            "From an order's placed_at to its cook starting.",
+                            service::OrderLatencyBuckets()),
+        &metrics->Histogram("kitchen_order_placed_to_ready_seconds",
+                            "From an order's placed_at to READY sent.",
+                            service::OrderLatencyBuckets()),
+        &metrics->Histogram(
+            "kitchen_producer_delivery_seconds",
+            "From sending an order event (COOKING, ABANDONED) to the "
+            "broker's acknowledgement.",
+            service::IoLatencyBuckets()),
+        &metrics->Counter("kitchen_producer_delivery_errors_total",
+                          "Order events the broker did not take."),
+    };
+  }
   absl::StatusOr<kafka::ConfPtr> conf =
       kafka::BuildConf(kafka::ForProducer(kafka),
                        {{"enable.idempotence", "true"}, {"linger.ms", "0"}});
@@ -44,6 +63,15 @@ absl::StatusOr<std::unique_ptr<Cook>> Cook::Create(
   Cook* self = cook.get();
   auto events = kafka::Producer::Create(
       *std::move(conf), [self](const kafka::Delivery& delivery) {
+        if (self->metrics_.has_value()) {
+          if (delivery.status.ok()) {
+            self->metrics_->delivery_seconds->Observe(absl::ToDoubleSeconds(
+                absl::Now() -
+                absl::FromUnixNanos(static_cast<int64_t>(delivery.token))));
+          } else {
+            self->metrics_->delivery_errors->Increment();
+          }
+        }
         // An event lost is a gap in what readers see, not a lost order.
         if (!delivery.status.ok() && self->events_failed_++ == 0) {
           logging::Warning("an order event was not delivered: %s",
@@ -69,11 +97,14 @@ void Cook::Publish(const kitchen::v1::Order& order, const service::Position& at,
   if (state == OrderEvent::READY) {
     sent = transaction_->Send(outgoing);
   } else {
-    while (absl::IsResourceExhausted(sent = events_->Send(outgoing, 0))) {
+    const auto sent_at = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+    while (absl::IsResourceExhausted(sent =
+                                         events_->Send(outgoing, sent_at))) {
       events_->Poll(10);
     }
     events_->Poll(0);
   }
+  if (!sent.ok() && metrics_.has_value()) metrics_->delivery_errors->Increment();
   if (!sent.ok() && events_failed_++ == 0) {
     logging::Warning("cannot send an order event: %s", sent.message());
   }
@@ -84,7 +115,12 @@ absl::Status Cook::Handle(const kitchen::v1::Order& order,
                           absl::Notification& stop) {
   stop_ = &stop;
   std::string waited = "placed at an unknown time";
-  if (absl::optional<absl::Time> placed = orders::PlacedAt(order)) {
+  const absl::optional<absl::Time> placed_at = orders::PlacedAt(order);
+  if (placed_at.has_value() && metrics_.has_value()) {
+    metrics_->placed_to_cooking->Observe(
+        absl::ToDoubleSeconds(absl::Now() - *placed_at));
+  }
+  if (absl::optional<absl::Time> placed = placed_at) {
     waited = absl::StrCat("placed ",
                           absl::FormatDuration(absl::Trunc(
                               absl::Now() - *placed, absl::Microseconds(1))),
@@ -109,6 +145,13 @@ absl::Status Cook::Handle(const kitchen::v1::Order& order,
   }
   ++cooked_;
   Publish(order, at, trace, OrderEvent::READY);
+  if (metrics_.has_value()) {
+    metrics_->cooked->Increment();
+    if (placed_at.has_value()) {
+      metrics_->placed_to_ready->Observe(
+          absl::ToDoubleSeconds(absl::Now() - *placed_at));
+    }
+  }
   logging::Info("ready: %s for table %d (%s)", order.pizza(), order.table(),
                 where);
   return absl::OkStatus();

@@ -38,6 +38,7 @@
 #include "orders/trace_context.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
+#include "service/metrics.h"
 #include "service/transaction.h"
 
 namespace kitchen::cook {
@@ -56,9 +57,12 @@ class Cook : public service::Handler {
  public:
   // `transaction` (READY's producer) must outlive the cook; `kafka` is the
   // user's configuration, for the producer of COOKING and ABANDONED.
+  // `metrics` (may be null) gets the cook's own (README "Metrics") and must
+  // outlive it.
   static absl::StatusOr<std::unique_ptr<Cook>> Create(
       CookOptions options, const kafka::ClientConfig& kafka,
-      service::TransactionalProducer* transaction);
+      service::TransactionalProducer* transaction,
+      service::Metrics* metrics = nullptr);
 
   service::Progress progress() const override {
     return service::Progress::kOffsetsInTransaction;
@@ -92,6 +96,14 @@ class Cook : public service::Handler {
   void Publish(const kitchen::v1::Order& order, const service::Position& at,
                const orders::TraceContext& trace, int state);
 
+  struct Exported {
+    prometheus::Counter* cooked;
+    prometheus::Histogram* placed_to_cooking;
+    prometheus::Histogram* placed_to_ready;
+    prometheus::Histogram* delivery_seconds;
+    prometheus::Counter* delivery_errors;
+  };
+  absl::optional<Exported> metrics_;
   const CookOptions options_;
   service::TransactionalProducer* transaction_;
   std::unique_ptr<kafka::Producer> events_;  // COOKING, ABANDONED.
