@@ -31,6 +31,11 @@ ABSL_FLAG(std::vector<std::string>, allowed_hosts, {},
 ABSL_FLAG(int, max_streams, 32,
           "Live pages (event streams) served at once; each holds a thread. "
           "One more is refused (503). Environment: MAX_STREAMS.");
+ABSL_FLAG(int, metrics_port, 0,
+          "Serve Prometheus metrics at http://METRICS_LISTEN:PORT/metrics (0: "
+          "off). Environment: METRICS_PORT.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1",
+          "The address /metrics listens on. Environment: METRICS_LISTEN.");
 ABSL_FLAG(int, max_cards, 2000,
           "Orders the board keeps on its cards (the most recently changed). "
           "Environment: MAX_CARDS.");
@@ -79,7 +84,7 @@ int main(int argc, char** argv) {
       argc, argv, kUsage,
       {"listen", "port", "allowed_hosts", "max_streams", "max_cards", "topic",
        "status_topic", "dead_letter_topic", "members_topic", "cook_group",
-       "manager_group"});
+       "manager_group", "metrics_port", "metrics_listen"});
   if (!args.ok()) return UsageError(args.status().message());
   if (args->positional.size() > 1) {
     return UsageError(absl::StrFormat("unexpected argument \"%s\"; see --help",
@@ -90,6 +95,11 @@ int main(int argc, char** argv) {
   options.port = absl::GetFlag(FLAGS_port);
   if (options.port < 0 || options.port > 65535) {
     return UsageError("--port must be 0 to 65535");
+  }
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (options.metrics_port < 0 || options.metrics_port > 65535) {
+    return UsageError("--metrics_port must be 1 to 65535 (0: off)");
   }
   const int max_cards = absl::GetFlag(FLAGS_max_cards);
   if (max_cards < 1) return UsageError("--max_cards must be at least 1");

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "board/server.h"
+#include "service/metrics.h"
 #include "cli/exit_codes.h"
 #include "logging/log.h"
 
@@ -26,7 +27,24 @@ int RunBoard(const RunOptions& options, const kafka::ClientConfig& config,
     logging::Error("%s", watcher.status().message());
     return cli::kExitUsage;
   }
-  Server server(board, options.server);
+  service::Metrics metrics;
+  ServerOptions server_options = options.server;
+  server_options.orders_placed = &metrics.Counter(
+      "kitchen_board_orders_placed_total",
+      "Orders placed from the board's page and acknowledged.");
+  std::unique_ptr<service::MetricsEndpoint> endpoint;
+  if (options.metrics_port > 0) {
+    auto started = service::MetricsEndpoint::Start(
+        metrics, options.metrics_listen, options.metrics_port);
+    if (!started.ok()) {
+      logging::Error("%s", started.status().message());
+      return cli::kExitUsage;
+    }
+    endpoint = *std::move(started);
+    logging::Info("metrics at http://%s:%d/metrics", options.metrics_listen,
+                  endpoint->port());
+  }
+  Server server(board, server_options);
   absl::StatusOr<int> port = server.Listen(options.listen, options.port);
   if (!port.ok()) {
     logging::Error("%s", port.status().message());

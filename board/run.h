@@ -23,6 +23,8 @@ namespace kitchen::board {
 struct RunOptions {
   std::string listen = "127.0.0.1";
   int port = 8080;  // 0: any free port.
+  std::string metrics_listen = "127.0.0.1";
+  int metrics_port = 0;  // 0: no /metrics.
   BoardOptions board;
   ServerOptions server;
   WatcherTopics topics;

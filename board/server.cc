@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "board/page.h"
 #include "logging/log.h"
+#include "prometheus/counter.h"
 
 namespace kitchen::board {
 namespace {
@@ -109,30 +110,18 @@ std::string Event(absl::string_view name, const nlohmann::json& data,
 Server::Server(Board& board, ServerOptions options)
     : board_(board),
       options_(options),
-      http_(std::make_unique<httplib::Server>()) {
-  const int threads = options_.max_streams + 8;
-  // cpp-httplib takes ownership of the queue it is handed.
-  http_->new_task_queue = [threads] {
-    return new httplib::ThreadPool(threads);
-  };
-  http_->set_payload_max_length(options_.max_body_bytes);
+      server_(http::ServerOptions{options_.max_streams + 8,
+                                  options_.max_body_bytes}),
+      http_(&server_.routes()) {
   Route();
 }
 
 Server::~Server() = default;
 
 absl::StatusOr<int> Server::Listen(const std::string& host, int port) {
-  if (port == 0) {
-    port = http_->bind_to_any_port(host);
-    if (port <= 0) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on ", host, " (any port)"));
-    }
-  } else if (!http_->bind_to_port(host, port)) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", port,
-                     " (in use, or not an address of this machine)"));
-  }
+  absl::StatusOr<int> bound = server_.Listen(host, port);
+  if (!bound.ok()) return bound.status();
+  port = *bound;
   // The names a request may give in Host: this machine's loopback names,
   // the address listened on, and those the deployment names.
   hosts_.clear();
@@ -153,11 +142,11 @@ absl::StatusOr<int> Server::Listen(const std::string& host, int port) {
   return port;
 }
 
-void Server::Serve() { http_->listen_after_bind(); }
+void Server::Serve() { server_.Serve(); }
 
 void Server::Stop() {
   board_.Stop();  // Streams notice within a second.
-  http_->stop();
+  server_.Stop();
 }
 
 void Server::Route() {
@@ -246,7 +235,12 @@ void Server::Route() {
     });
   };
   post("/api/orders", 201, [this](const nlohmann::json& body) {
-    return board_.Place(Field(body, "pizza"), Field(body, "table"));
+    absl::StatusOr<nlohmann::json> placed =
+        board_.Place(Field(body, "pizza"), Field(body, "table"));
+    if (placed.ok() && options_.orders_placed != nullptr) {
+      options_.orders_placed->Increment();
+    }
+    return placed;
   });
   post(
       "/api/burst", 200,
@@ -255,7 +249,13 @@ void Server::Route() {
         if (!absl::SimpleAtoi(Field(body, "count"), &count)) {
           return absl::InvalidArgumentError("count must be a number of orders");
         }
-        return board_.PlaceBurst(count);
+        absl::StatusOr<nlohmann::json> placed = board_.PlaceBurst(count);
+        if (placed.ok() && options_.orders_placed != nullptr &&
+            placed->contains("placed") && (*placed)["placed"].is_number()) {
+          options_.orders_placed->Increment(
+              (*placed)["placed"].get<double>());
+        }
+        return placed;
       });
 
   // Unknown paths and methods, and bodies over the limit (413): JSON errors.

@@ -1,7 +1,7 @@
 // File: board/server.h
 //
-// The board's HTTP side, on cpp-httplib (Debian's libcpp-httplib-dev): one page
-// and a small JSON API.
+// The board's HTTP side, on the kitchen's HTTP server (http/server.h,
+// cpp-httplib): one page and a small JSON API.
 //   GET  /                the page (board/page.html)
 //   GET  /api/state       {"summary": ..., "changes": every card}
 //   GET  /api/events      server-sent events: `cards` (id: the view's version;
@@ -40,9 +40,13 @@
 
 #include "absl/status/statusor.h"
 #include "board/board.h"
+#include "http/server.h"
 
 namespace httplib {
 class Server;
+}
+namespace prometheus {
+class Counter;
 }
 
 namespace kitchen::board {
@@ -54,6 +58,8 @@ struct ServerOptions {
   // give besides the loopback names and the address listened on: the names
   // of a proxy or a Kubernetes Service in front of the board.
   std::vector<std::string> allowed_hosts;
+  // Counts the orders the page placed (acknowledged); null: not counted.
+  prometheus::Counter* orders_placed = nullptr;
 };
 
 class Server {
@@ -74,7 +80,8 @@ class Server {
   const ServerOptions options_;
   std::vector<std::string> hosts_;  // Host headers answered (Listen()).
   std::atomic<int> streams_{0};
-  std::unique_ptr<httplib::Server> http_;
+  http::Server server_;
+  httplib::Server* http_;  // server_'s routes.
 };
 
 }  // namespace kitchen::board

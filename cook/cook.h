@@ -13,7 +13,9 @@
 //  - ABANDONED when it stops while cooking (the order is not done).
 // Orders of one table share a partition and are cooked in the order placed.
 // Each is also logged as it starts (`cooking ...`) and when it is ready
-// (`ready: ...`), for people.
+// (`ready: ...`), for people. Events and log lines carry the order's trace
+// (orders/trace_context.h): each event a traceparent header with the cook's
+// span, each line the trace id.
 //
 // Usage:
 //   auto cook = Cook::Create(options, kafka_config, transactional_producer);
@@ -33,8 +35,10 @@
 #include "absl/time/time.h"
 #include "kafka/config.h"
 #include "kafka/producer.h"
+#include "orders/trace_context.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
+#include "service/metrics.h"
 #include "service/transaction.h"
 
 namespace kitchen::cook {
@@ -53,9 +57,12 @@ class Cook : public service::Handler {
  public:
   // `transaction` (READY's producer) must outlive the cook; `kafka` is the
   // user's configuration, for the producer of COOKING and ABANDONED.
+  // `metrics` (may be null) gets the cook's own (README "Metrics") and must
+  // outlive it.
   static absl::StatusOr<std::unique_ptr<Cook>> Create(
       CookOptions options, const kafka::ClientConfig& kafka,
-      service::TransactionalProducer* transaction);
+      service::TransactionalProducer* transaction,
+      service::Metrics* metrics = nullptr);
 
   service::Progress progress() const override {
     return service::Progress::kOffsetsInTransaction;
@@ -87,8 +94,16 @@ class Cook : public service::Handler {
   Cook(CookOptions options, service::TransactionalProducer* transaction)
       : options_(std::move(options)), transaction_(transaction) {}
   void Publish(const kitchen::v1::Order& order, const service::Position& at,
-               int state);
+               const orders::TraceContext& trace, int state);
 
+  struct Exported {
+    prometheus::Counter* cooked;
+    prometheus::Histogram* placed_to_cooking;
+    prometheus::Histogram* placed_to_ready;
+    prometheus::Histogram* delivery_seconds;
+    prometheus::Counter* delivery_errors;
+  };
+  absl::optional<Exported> metrics_;
   const CookOptions options_;
   service::TransactionalProducer* transaction_;
   std::unique_ptr<kafka::Producer> events_;  // COOKING, ABANDONED.

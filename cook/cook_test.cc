@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "orders/order_event.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 #include "service/handler.h"
 #include "service/loop_harness.h"
 #include "service/transaction.h"
@@ -76,18 +77,23 @@ TEST_F(CookTest, CookingIsPublishedAtOnceAndReadyInTheTransaction) {
   ASSERT_NE(cook, nullptr);
   EXPECT_EQ(cook->progress(), service::Progress::kOffsetsInTransaction);
   absl::Notification stop;
+  // The cook's span of the order's trace, as the loop gives it.
+  const orders::TraceContext trace = orders::TraceContext::Continue(
+      std::string("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
   ::testing::internal::CaptureStderr();
   absl::Status cooked = cook->Handle(Margherita(absl::Now() - absl::Seconds(3)),
-                                     {"pizza-order", 2, 12}, stop);
+                                     {"pizza-order", 2, 12, &trace}, stop);
   std::string log = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(cooked.ok()) << cooked;
   EXPECT_TRUE(absl::StrContains(
       log,
-      "cooking margherita for table 17 (order 3f2a, pizza-order/2@12, placed "
-      "3."))
+      "cooking margherita for table 17 (order 3f2a, pizza-order/2@12, trace "
+      "4bf92f3577b34da6a3ce929d0e0e4736, placed 3."))
       << log;
   EXPECT_TRUE(absl::StrContains(
-      log, "ready: margherita for table 17 (order 3f2a, pizza-order/2@12)\n"))
+      log,
+      "ready: margherita for table 17 (order 3f2a, pizza-order/2@12, trace "
+      "4bf92f3577b34da6a3ce929d0e0e4736)\n"))
       << log;
   // READY waits in the open transaction; the loop commits it.
   EXPECT_TRUE(transaction_->open());
@@ -96,6 +102,13 @@ TEST_F(CookTest, CookingIsPublishedAtOnceAndReadyInTheTransaction) {
       transaction_->Commit({}, nullptr);
   ASSERT_TRUE(outcome.ok()) << outcome.status();
 
+  // Each event carries the cook's span of the trace.
+  std::vector<service::ReadRecord> records =
+      harness_->ReadTopic(orders::kStatusTopic, 2, absl::Seconds(20));
+  ASSERT_EQ(records.size(), 2u);
+  for (const service::ReadRecord& record : records) {
+    EXPECT_EQ(record.header(orders::kTraceparentHeader), trace.header());
+  }
   std::vector<OrderEvent> events = Events(2);
   ASSERT_EQ(events.size(), 2u);
   std::map<int, OrderEvent> by_state;

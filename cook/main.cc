@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
       service::ContextHandlerFactory(
           [&cook](const service::ServiceContext& context)
               -> absl::StatusOr<std::unique_ptr<service::Handler>> {
-            auto made = kitchen::cook::Cook::Create(cook, context.kafka,
-                                                    context.transaction);
+            auto made = kitchen::cook::Cook::Create(
+                cook, context.kafka, context.transaction, context.metrics);
             if (!made.ok()) return made.status();
             return std::unique_ptr<service::Handler>(*std::move(made));
           }));

@@ -113,6 +113,25 @@ void Producer::Purge() {
                  RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
+absl::optional<absl::string_view> Delivery::header(const char* name) const {
+  if (message == nullptr) return absl::nullopt;
+  rd_kafka_headers_t* headers = nullptr;
+  // librdkafka keeps a produced record's headers until its report is served.
+  if (rd_kafka_message_headers(message, &headers) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      headers == nullptr) {
+    return absl::nullopt;
+  }
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, name, &value, &size) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::nullopt;
+  }
+  if (value == nullptr) return absl::string_view();
+  return absl::string_view(static_cast<const char*>(value), size);
+}
+
 void Producer::OnDeliveryReport(rd_kafka_t* /*handle*/,
                                 const rd_kafka_message_t* message,
                                 void* opaque) {
@@ -123,6 +142,7 @@ void Producer::OnDeliveryReport(rd_kafka_t* /*handle*/,
   // librdkafka's negative offsets (-1001 for none, ...) all mean "unknown".
   delivery.offset = message->offset >= 0 ? message->offset : -1;
   delivery.value = {static_cast<const char*>(message->payload), message->len};
+  delivery.message = message;
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     delivery.status = ErrorToStatus(message->err, "delivery failed");
     delivery.purged = message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||

@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "kafka/config.h"
 #include "kafka/handle.h"
 #include "kafka/message.h"
@@ -49,6 +50,10 @@ struct Delivery {
   uint64_t token = 0;   // The caller's token given to Send().
   // The record's value as sent; valid during the callback only.
   absl::string_view value;
+  // The value of the record's last header named `name` as sent, or nullopt;
+  // valid during the callback only.
+  absl::optional<absl::string_view> header(const char* name) const;
+  const rd_kafka_message_t* message = nullptr;  // The record, for header().
 };
 
 class Producer {

@@ -184,6 +184,10 @@ void AppendLedgerLine(const LedgerEntry& entry, std::string& out) {
   absl::StrAppend(&out, ",\"partition\":", entry.partition,
                   ",\"offset\":", entry.offset, ",\"recorded_at\":");
   AppendTime(entry.recorded_at, out);
+  if (!entry.trace_id.empty()) {
+    out.append(",\"trace_id\":");
+    AppendJsonString(entry.trace_id, out);
+  }
   out.push_back('}');
 }
 
@@ -221,6 +225,17 @@ absl::Status OrderFields(const v1::LedgerLine& message, LedgerEntry& entry) {
     return valid;
   }
   entry.table = static_cast<int32_t>(message.table());
+  if (message.has_trace_id()) {
+    const std::string& id = message.trace_id();
+    if (id.size() != 32 ||
+        id.find_first_not_of("0123456789abcdef") != std::string::npos ||
+        id.find_first_not_of('0') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          "ledger line's \"trace_id\" is not a trace id (32 lowercase hex "
+          "digits, not all zeros)");
+    }
+    entry.trace_id = id;
+  }
   if (message.has_placed_at()) {
     entry.placed_at = TimeOf(message.placed_at());
   } else if (message.has_placed_at_unix_ms()) {

@@ -159,6 +159,42 @@ std::string WithField(const std::string& line, const std::string& field,
   return line.substr(0, at) + value + line.substr(end);
 }
 
+TEST(LedgerLineTest, RecordsTheTraceIdAndReadsLinesWrittenWithout) {
+  LedgerEntry entry = SampleEntry();
+  entry.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string line = FormatLedgerLine(entry);
+  EXPECT_NE(line.find(",\"recorded_at\":\"2026-11-24T05:48:48.700Z\","
+                      "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}"),
+            std::string::npos)
+      << line;
+  absl::StatusOr<LedgerEntry> back = ParseLedgerLine(line);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->trace_id, entry.trace_id);
+  // A line from before the kitchen traced: no trace id, and it loads.
+  const std::string old_line =
+      R"({"order_id":"a","pizza":"margherita","table":3,)"
+      R"("placed_at":"2026-11-24T10:00:00.000Z","topic":"pizza-order",)"
+      R"("partition":1,"offset":0,"recorded_at":"2026-11-24T10:00:01.000Z"})";
+  absl::StatusOr<LedgerEntry> old = ParseLedgerLine(old_line);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->trace_id, "");
+  EXPECT_EQ(FormatLedgerLine(*old), old_line) << "written back as it was";
+  for (const char* bad :
+       {"\"\"", "\"4BF92F3577B34DA6A3CE929D0E0E4736\"",
+        "\"4bf92f3577b34da6a3ce929d0e0e473\"",
+        "\"00000000000000000000000000000000\"",
+        "\"4bf92f3577b34da6a3ce929d0e0e4736-\"", "17"}) {
+    absl::StatusOr<LedgerEntry> parsed =
+        ParseLedgerLine(WithField(line, "trace_id", bad));
+    EXPECT_FALSE(parsed.ok()) << bad;
+  }
+  EXPECT_EQ(ParseLedgerLine(WithField(line, "trace_id", "\"x\""))
+                .status()
+                .message(),
+            "ledger line's \"trace_id\" is not a trace id (32 lowercase hex "
+            "digits, not all zeros)");
+}
+
 TEST(LedgerLineTest, RejectsNumbersOutOfTheirRangeInsteadOfTruncating) {
   std::string line = FormatLedgerLine(SampleEntry());
   // 2^32 + 17 read into 32 bits is table 17: a damaged line, not table 17.

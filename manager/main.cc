@@ -100,6 +100,16 @@ int main(int argc, char** argv) {
   }
   // The ledger is opened once the configuration is good, before the group is
   // joined: locked or damaged, the manager never joins it.
-  return service::Run(options, args->kafka_properties, stop_signal.stop(),
-                      [&ledger] { return manager::Recorder::Open(ledger); });
+  return service::Run(
+      options, args->kafka_properties, stop_signal.stop(),
+      service::ContextHandlerFactory(
+          [&ledger](const service::ServiceContext& context)
+              -> absl::StatusOr<std::unique_ptr<service::Handler>> {
+            auto recorder = manager::Recorder::Open(ledger);
+            if (!recorder.ok()) return recorder.status();
+            if (context.metrics != nullptr) {
+              (*recorder)->ExportMetrics(*context.metrics);
+            }
+            return std::unique_ptr<service::Handler>(*std::move(recorder));
+          }));
 }

@@ -33,6 +33,7 @@ absl::Status Recorder::Handle(const kitchen::v1::Order& order,
   entry.topic = std::string(at.topic);
   entry.partition = at.partition;
   entry.offset = at.offset;
+  if (at.trace != nullptr) entry.trace_id = std::string(at.trace->trace_id());
   batch_.push_back(std::move(entry));
   return absl::OkStatus();
 }
@@ -46,8 +47,38 @@ absl::Status Recorder::Flush() {
     return appended;
   }
   recorded_ += static_cast<int64_t>(batch_.size());
+  if (metrics_.has_value()) {
+    const absl::Time synced = absl::Now();
+    metrics_->sync_seconds->Observe(absl::ToDoubleSeconds(synced - now));
+    metrics_->batch_orders->Observe(static_cast<double>(batch_.size()));
+    metrics_->recorded->Increment(static_cast<double>(batch_.size()));
+    for (const LedgerEntry& entry : batch_) {
+      if (entry.placed_at.has_value()) {
+        metrics_->placed_to_recorded->Observe(
+            absl::ToDoubleSeconds(synced - *entry.placed_at));
+      }
+    }
+  }
   batch_.clear();
   return absl::OkStatus();
+}
+
+void Recorder::ExportMetrics(service::Metrics& metrics) {
+  metrics_ = Exported{
+      &metrics.Counter("kitchen_orders_recorded_total",
+                       "Orders written to the ledger and synced."),
+      &metrics.Histogram("kitchen_order_placed_to_recorded_seconds",
+                         "From an order's placed_at to its ledger line on "
+                         "disk.",
+                         service::OrderLatencyBuckets()),
+      &metrics.Histogram("kitchen_ledger_sync_seconds",
+                         "Writing and fsyncing one batch of ledger lines.",
+                         service::IoLatencyBuckets()),
+      &metrics.Histogram("kitchen_ledger_batch_orders",
+                         "Orders per ledger sync.",
+                         {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000,
+                          5000, 10000}),
+  };
 }
 
 absl::Status Recorder::OnDeadLettered(const service::Position& at,

@@ -38,6 +38,7 @@
 #include "manager/ledger.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
+#include "service/metrics.h"
 
 namespace kitchen::manager {
 
@@ -88,7 +89,19 @@ class Recorder : public service::Handler {
   // Orders written to the ledger (synced) by this recorder.
   int64_t recorded() const { return recorded_; }
 
+  // Registers the recorder's metrics (README "Metrics") in `metrics` and
+  // keeps them from now on: orders recorded, placed -> recorded latency, the
+  // ledger's sync latency and batch size.
+  void ExportMetrics(service::Metrics& metrics);
+
  private:
+  struct Exported {
+    prometheus::Counter* recorded;
+    prometheus::Histogram* placed_to_recorded;
+    prometheus::Histogram* sync_seconds;
+    prometheus::Histogram* batch_orders;
+  };
+  absl::optional<Exported> metrics_;
   std::unique_ptr<Ledger> ledger_;
   std::vector<LedgerEntry> batch_;
   int64_t recorded_ = 0;

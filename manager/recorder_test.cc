@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "manager/ledger.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 #include "service/handler.h"
 #include "service/loop_harness.h"
 
@@ -63,7 +64,9 @@ TEST(RecorderTest, AnOrderIsInTheLedgerOnlyOnceFlushedWithItsPosition) {
   absl::Notification stop;
   kitchen::v1::Order order = orders::NewOrder("diavola", 12, absl::Now());
   ASSERT_TRUE((*recorder)->Handle(order, {"pizza-order", 2, 40}, stop).ok());
-  ASSERT_TRUE((*recorder)->Handle(order, {"pizza-order", 2, 41}, stop).ok());
+  const orders::TraceContext trace = orders::TraceContext::New();
+  ASSERT_TRUE(
+      (*recorder)->Handle(order, {"pizza-order", 2, 41, &trace}, stop).ok());
   ASSERT_TRUE((*recorder)->Handle(order, {"pizza-order", 0, 7}, stop).ok());
   EXPECT_TRUE(LedgerLines(path).empty()) << "not before the flush";
   EXPECT_EQ((*recorder)->recorded(), 0);
@@ -77,6 +80,10 @@ TEST(RecorderTest, AnOrderIsInTheLedgerOnlyOnceFlushedWithItsPosition) {
   EXPECT_TRUE(absl::StrContains(
       lines[1], "\"topic\":\"pizza-order\",\"partition\":2,\"offset\":41"))
       << lines[1];
+  EXPECT_TRUE(absl::StrContains(
+      lines[1], absl::StrCat("\"trace_id\":\"", trace.trace_id(), "\"}")))
+      << lines[1];
+  EXPECT_FALSE(absl::StrContains(lines[0], "trace_id")) << "none given";
   EXPECT_EQ((*recorder)->recorded(), 3);
   EXPECT_EQ((*recorder)->Summary(), "3 orders recorded");
   EXPECT_EQ((*recorder)->NextOffset("pizza-order", 2), 42);

@@ -16,8 +16,15 @@ namespace kitchen::orders {
 
 kafka::Headers DeadLetterHeaders(const kafka::Message& message,
                                  const absl::Status& reason,
-                                 absl::string_view consumer_group) {
+                                 absl::string_view consumer_group,
+                                 const TraceContext& trace) {
   kafka::Headers headers = message.headers();
+  // The original's traceparent gives way to the copy's (the same trace).
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [](const kafka::Header& header) {
+                                 return header.name == kTraceparentHeader;
+                               }),
+                headers.end());
   headers.push_back({kDeadLetterReasonHeader, std::string(reason.message())});
   headers.push_back({kDeadLetterTopicHeader, message.topic()});
   headers.push_back(
@@ -28,6 +35,7 @@ kafka::Headers DeadLetterHeaders(const kafka::Message& message,
                        absl::StrCat(absl::ToUnixMillis(*timestamp))});
   }
   headers.push_back({kDeadLetterGroupHeader, std::string(consumer_group)});
+  headers.push_back({kTraceparentHeader, trace.header()});
   return headers;
 }
 
@@ -68,8 +76,14 @@ struct DeadLetterQueue::Pending {
   absl::Time next_attempt = absl::InfinitePast();
   absl::Duration pause = absl::Seconds(1);
 
+  std::string trace_id;
+
   std::string Where() const {
     return absl::StrCat(topic, "/", partition, "@", offset);
+  }
+  // For the log: where, and the record's trace.
+  std::string WhereTraced() const {
+    return absl::StrCat(Where(), " (trace ", trace_id, ")");
   }
 };
 
@@ -110,7 +124,8 @@ absl::StatusOr<std::unique_ptr<DeadLetterQueue>> DeadLetterQueue::Create(
 }
 
 void DeadLetterQueue::Park(const kafka::Message& message,
-                           const absl::Status& reason) {
+                           const absl::Status& reason,
+                           const TraceContext& trace) {
   auto pending = std::make_unique<Pending>();
   pending->topic = message.topic();
   pending->partition = message.partition();
@@ -118,8 +133,16 @@ void DeadLetterQueue::Park(const kafka::Message& message,
   pending->reason = reason;
   pending->key = std::string(message.key());
   pending->value = std::string(message.value());
-  pending->headers = DeadLetterHeaders(message, reason, consumer_group_);
-  pending->original_headers = message.headers().size();
+  pending->headers =
+      DeadLetterHeaders(message, reason, consumer_group_, trace);
+  // The original's first, less its traceparent: up to the first of ours.
+  pending->original_headers = static_cast<size_t>(
+      std::find_if(pending->headers.begin(), pending->headers.end(),
+                   [](const kafka::Header& header) {
+                     return header.name == kDeadLetterReasonHeader;
+                   }) -
+      pending->headers.begin());
+  pending->trace_id = std::string(trace.trace_id());
   const uint64_t token = next_token_++;
   Queue(token, *pending_.emplace(token, std::move(pending)).first->second);
 }
@@ -169,7 +192,7 @@ absl::Status DeadLetterQueue::Failed(Pending& pending, absl::Status error) {
       logging::Error(
           "bad record at %s could not be dead-lettered (%s); trying again in "
           "%s",
-          pending.Where(), error.message(),
+          pending.WhereTraced(), error.message(),
           absl::FormatDuration(pending.pause));
       pending.next_attempt = absl::Now() + pending.pause;
       pending.pause = std::min(pending.pause * 2, absl::Seconds(30));
@@ -181,7 +204,7 @@ absl::Status DeadLetterQueue::Failed(Pending& pending, absl::Status error) {
         logging::Warning(
             "bad record at %s cannot be dead-lettered whole (%s); sending it "
             "without its %s",
-            pending.Where(), error.message(),
+            pending.WhereTraced(), error.message(),
             pending.cut == 1 ? "value" : "key, value and original headers");
         pending.next_attempt = absl::InfinitePast();
         return absl::OkStatus();
@@ -209,7 +232,8 @@ absl::Status DeadLetterQueue::Poll(std::vector<DeadLetter>& safe) {
       pending.delivered.reset();
       if (delivered.ok()) {
         ++parked_;
-        logging::Warning("bad record at %s sent to %s%s: %s", pending.Where(),
+        logging::Warning("bad record at %s sent to %s%s: %s",
+                         pending.WhereTraced(),
                          topic_,
                          pending.cut == 0   ? ""
                          : pending.cut == 1 ? " without its value"
@@ -252,7 +276,7 @@ void DeadLetterQueue::GiveUp(absl::Duration timeout,
     logging::Warning(
         "bad record at %s not dead-lettered yet; whoever reads its partition "
         "next parks it",
-        pending->Where());
+        pending->WhereTraced());
   }
   pending_.clear();
 }

@@ -33,7 +33,7 @@
 // Usage:
 //   auto dead_letters =
 //       DeadLetterQueue::Create(kafka_config, "pizza-order.dlq", "cook");
-//   (*dead_letters)->Park(message, reason);
+//   (*dead_letters)->Park(message, reason, trace);
 //   std::vector<DeadLetter> safe;
 //   absl::Status fatal = (*dead_letters)->Poll(safe);
 //   for (const DeadLetter& letter : safe) StoreOffset(letter...);  // only now
@@ -55,6 +55,7 @@
 #include "kafka/config.h"
 #include "kafka/message.h"
 #include "kafka/producer.h"
+#include "orders/trace_context.h"
 
 namespace kitchen::orders {
 
@@ -72,10 +73,14 @@ inline constexpr char kDeadLetterGroupHeader[] = "dlq-consumer-group";
 absl::Status ValidateTopics(absl::string_view topic,
                             absl::string_view dead_letter_topic);
 
-// The original record's headers followed by the dead-letter headers.
+// The original record's headers (less its traceparent) followed by the
+// dead-letter headers and the copy's traceparent: `trace`, the parking
+// service's continuation of the record's trace (orders/trace_context.h), kept
+// even when a copy too big is cut to the dead-letter headers.
 kafka::Headers DeadLetterHeaders(const kafka::Message& message,
                                  const absl::Status& reason,
-                                 absl::string_view consumer_group);
+                                 absl::string_view consumer_group,
+                                 const TraceContext& trace);
 
 inline constexpr char kDeadLetterCutHeader[] = "dlq-cut";
 inline constexpr char kDeadLetterCutReasonHeader[] = "dlq-cut-reason";
@@ -100,7 +105,10 @@ class DeadLetterQueue {
 
   // Starts parking `message` for `reason` (what it needs is copied: `message`
   // may go). Its copy is queued at once; Poll() says when it is safe.
-  void Park(const kafka::Message& message, const absl::Status& reason);
+  // `trace`: the service's context for the record (its log lines name it;
+  // the copy carries it as its traceparent).
+  void Park(const kafka::Message& message, const absl::Status& reason,
+            const TraceContext& trace);
 
   // Serves delivery reports and queues the retries that are due. Appends to
   // `safe` every record whose copy is now acknowledged (logged once, and

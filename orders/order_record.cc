@@ -71,29 +71,31 @@ kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
 namespace {
 
 // The key (the table as a decimal string) and headers of the order `order_id`
-// at `table`, into `record`, reusing its buffers.
+// at `table` traced by `traceparent`, into `record`, reusing its buffers.
 void SetKeyAndHeaders(int32_t table, absl::string_view order_id,
-                      EncodedOrder& record) {
+                      absl::string_view traceparent, EncodedOrder& record) {
   record.key.clear();
   absl::StrAppend(&record.key, table);
-  // Names and the content type are set once; only the id changes.
-  const size_t count = order_id.empty() ? 1 : 2;
-  if (record.headers.size() != count) {
-    record.headers.resize(count);
-    if (count == 2) record.headers[0].name = kOrderIdHeader;
-    record.headers[count - 1].name = kContentTypeHeader;
-    record.headers[count - 1].value = kOrderContentType;
-  }
-  if (count == 2) {
-    record.headers[0].value.assign(order_id.data(), order_id.size());
-  }
+  // A name is written only when the header in its place had another: with the
+  // same record each time, once.
+  size_t count = 0;
+  auto set = [&record, &count](const char* name, absl::string_view value) {
+    if (record.headers.size() <= count) record.headers.emplace_back();
+    kafka::Header& header = record.headers[count++];
+    if (header.name != name) header.name = name;
+    header.value.assign(value.data(), value.size());
+  };
+  if (!order_id.empty()) set(kOrderIdHeader, order_id);
+  if (!traceparent.empty()) set(kTraceparentHeader, traceparent);
+  set(kContentTypeHeader, kOrderContentType);
+  record.headers.resize(count);
 }
 
 }  // namespace
 
 EncodedOrder EncodeOrder(const kitchen::v1::Order& order) {
   EncodedOrder record;
-  SetKeyAndHeaders(order.table(), order.order_id(), record);
+  SetKeyAndHeaders(order.table(), order.order_id(), {}, record);
   order.SerializeToString(&record.value);
   return record;
 }
@@ -156,7 +158,7 @@ char* PutTimestampField(int field, absl::Time time, char* out) {
 }  // namespace
 
 void EncodeOrderInto(const OrderFields& order, EncodedOrder& record) {
-  SetKeyAndHeaders(order.table, order.order_id, record);
+  SetKeyAndHeaders(order.table, order.order_id, order.traceparent, record);
   // The fields of kitchen.v1.Order by number, as protobuf writes them, into
   // room for the most they can take; then cut to what they took.
   std::string& value = record.value;

@@ -5,7 +5,9 @@
 //   key     the table number as a decimal string, so one table's orders share a
 //           partition and keep their order
 //   value   a serialized kitchen.v1.Order
-//   headers order-id: the order's id; content-type: names the message type
+//   headers order-id: the order's id; traceparent: the order's W3C trace
+//           context (orders/trace_context.h), from senders that trace;
+//           content-type: names the message type
 //
 // Usage:
 //   kitchen::v1::Order order = NewOrder("margherita", 17, absl::Now());
@@ -24,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "kafka/message.h"
+#include "orders/trace_context.h"
 #include "proto/order.pb.h"
 
 namespace kitchen::orders {
@@ -63,6 +66,7 @@ struct OrderFields {
   absl::string_view pizza;
   int32_t table = 0;
   absl::Time placed_at;
+  absl::string_view traceparent;  // Empty: no traceparent header.
 };
 
 struct EncodedOrder {

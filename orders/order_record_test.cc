@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace kitchen::orders {
@@ -109,6 +110,32 @@ TEST(EncodeOrderIntoTest, WritesWhatProtobufWritesByteForByte) {
         }
       }
     }
+  }
+}
+
+TEST(EncodeOrderIntoTest, CarriesTheTraceparentBetweenIdAndContentType) {
+  const std::string traceparent = TraceContext::New().header();
+  EncodedOrder record;
+  // Traced, untraced, traced again, without an id: the reused record follows.
+  for (int round = 0; round < 2; ++round) {
+    EncodeOrderInto({"id-1", "margherita", 3, absl::Now(), traceparent},
+                    record);
+    ASSERT_EQ(record.headers.size(), 3u);
+    EXPECT_EQ(record.headers[0].name, "order-id");
+    EXPECT_EQ(record.headers[0].value, "id-1");
+    EXPECT_EQ(record.headers[1].name, "traceparent");
+    EXPECT_EQ(record.headers[1].value, traceparent);
+    EXPECT_EQ(record.headers[2].name, "content-type");
+    EncodeOrderInto({"id-2", "margherita", 3, absl::Now()}, record);
+    ASSERT_EQ(record.headers.size(), 2u);
+    EXPECT_EQ(record.headers[0].value, "id-2");
+    EXPECT_EQ(record.headers[1].name, "content-type");
+    EXPECT_EQ(record.headers[1].value, kOrderContentType);
+    EncodeOrderInto({"", "margherita", 3, absl::Now(), traceparent}, record);
+    ASSERT_EQ(record.headers.size(), 2u);
+    EXPECT_EQ(record.headers[0].name, "traceparent");
+    EXPECT_EQ(record.headers[1].name, "content-type");
+    EXPECT_EQ(record.headers[1].value, kOrderContentType);
   }
 }
 

@@ -28,14 +28,39 @@ ABSL_FLAG(std::string, health_file, "",
           "it has partitions, else `starting` (for container probes). "
           "Environment: HEALTH_FILE.");
 
+ABSL_FLAG(int, metrics_port, 0,
+          "Serve Prometheus metrics at http://METRICS_LISTEN:PORT/metrics (0: "
+          "off). Environment: METRICS_PORT.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1",
+          "The address /metrics listens on (0.0.0.0 in a container). "
+          "Environment: METRICS_LISTEN.");
+
 namespace kitchen::service {
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartMetricsEndpoint(
+    const Metrics& metrics) {
+  const int port = absl::GetFlag(FLAGS_metrics_port);
+  if (port == 0) return std::unique_ptr<MetricsEndpoint>();
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--metrics_port ", port, " is not a port (1 to 65535; 0: off)"));
+  }
+  const std::string host = absl::GetFlag(FLAGS_metrics_listen);
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::Start(metrics, host, port);
+  if (!endpoint.ok()) {
+    return absl::InvalidArgumentError(endpoint.status().message());
+  }
+  logging::Info("metrics at http://%s:%d/metrics", host, (*endpoint)->port());
+  return endpoint;
+}
 
 absl::StatusOr<cli::ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
     std::vector<std::string> own_flags) {
   own_flags.insert(own_flags.end(),
                    {"topic", "dead_letter_topic", "health_file",
-                    "members_topic"});
+                    "members_topic", "metrics_port", "metrics_listen"});
   return cli::ParseCommandLine(argc, argv, usage, own_flags);
 }
 
@@ -96,6 +121,12 @@ int Run(ServiceOptions options,
       !prepared.ok()) {
     return UsageError(prepared.message());
   }
+  // Before anything connects: a port that cannot be had is a bad flag.
+  Metrics metrics;
+  options.loop.metrics = &metrics;
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      StartMetricsEndpoint(metrics);
+  if (!endpoint.ok()) return UsageError(endpoint.status().message());
   kafka::Properties consumer_defaults =
       kafka::ConsumerDefaultsFor(*kafka, options.group);
   consumer_defaults.insert(consumer_defaults.end(),
@@ -128,7 +159,7 @@ int Run(ServiceOptions options,
     }
   }
   absl::StatusOr<std::unique_ptr<Handler>> handler =
-      make_handler(ServiceContext{*kafka, transaction.get()});
+      make_handler(ServiceContext{*kafka, transaction.get(), &metrics});
   if (!handler.ok()) {
     logging::Error("%s", handler.status().message());
     return options.handler_failure_exit;

@@ -4,7 +4,8 @@
 // handler (service/handler.h), in the order it must happen:
 //   1. the command line: cli's (--brokers, --kafka_config_file, -X) and the
 //      flags every consumer has, defined here: --topic, --dead_letter_topic,
-//      --health_file, and --print_kafka_config (cli/effective_config.h);
+//      --health_file, --metrics_port and --metrics_listen (service/metrics.h),
+//      and --print_kafka_config (cli/effective_config.h);
 //   2. the checks, each a line naming what is wrong and exit 1, before anything
 //      connects: the group, the topics, the Kafka properties (a cooperative
 //      assignor is refused: kafka::CheckAssignmentStrategy), the health file;
@@ -49,6 +50,7 @@
 #include "kafka/config.h"
 #include "service/handler.h"
 #include "service/loop.h"
+#include "service/metrics.h"
 #include "service/transaction.h"
 
 ABSL_DECLARE_FLAG(std::string, topic);
@@ -85,6 +87,9 @@ using HandlerFactory =
 struct ServiceContext {
   const kafka::ClientConfig& kafka;  // The user's Kafka configuration.
   TransactionalProducer* transaction;  // With transactional_id only.
+  // The service's metrics, for the handler's own (service/metrics.h); served
+  // at /metrics with --metrics_port. Outlives the handler.
+  Metrics* metrics = nullptr;
 };
 using ContextHandlerFactory = std::function<absl::StatusOr<
     std::unique_ptr<Handler>>(const ServiceContext& context)>;
@@ -94,6 +99,11 @@ using ContextHandlerFactory = std::function<absl::StatusOr<
 absl::StatusOr<cli::ParsedCommandLine> ParseCommandLine(
     int argc, char** argv, absl::string_view usage,
     std::vector<std::string> own_flags);
+
+// GET /metrics of `metrics` when --metrics_port is given (null otherwise);
+// InvalidArgument for a port that is not one or cannot be had.
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartMetricsEndpoint(
+    const Metrics& metrics);
 
 // Logs `message` and returns kExitUsage: for main()'s own checks.
 int UsageError(absl::string_view message);

@@ -53,6 +53,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/types/optional.h"
 #include "kafka/consumer.h"
+#include "orders/trace_context.h"
 #include "proto/order.pb.h"
 
 namespace kitchen::service {
@@ -65,11 +66,16 @@ enum class Progress {
   kNone,
 };
 
-// Where a record was read. `topic` is valid during the call only.
+// Where a record was read. `topic` and `trace` are valid during the call only.
 struct Position {
   absl::string_view topic;
   int32_t partition = 0;
   int64_t offset = 0;
+  // Handle(): this service's context in the record's trace (its traceparent
+  // continued with a span id of the service's own, or a new trace when it had
+  // none valid), for its log lines and what it writes about the order. Null
+  // elsewhere, and from callers that do not trace.
+  const orders::TraceContext* trace = nullptr;
 };
 
 class Handler {

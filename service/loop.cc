@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "logging/log.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 
 namespace kitchen::service {
 
@@ -33,6 +34,7 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     health_.Beat([this] { return !consumer_->Assignment().empty(); },
                  [this] { return dead_letters_.Waiting(); });
     LogLagIfDue();
+    MeasureLagIfDue();
     // Poison records whose copies are now safe are done; their partitions go
     // on.
     if (!ServeDeadLetters()) break;
@@ -94,6 +96,12 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
 bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
   PartitionKey key{message.topic(), message.partition()};
   const int64_t offset = message.offset();
+  if (options_.metrics != nullptr) {
+    options_.metrics->Consumed(key.first, key.second);
+    if (absl::optional<absl::Time> written = message.timestamp()) {
+      options_.metrics->Taken(key.first, key.second, absl::Now() - *written);
+    }
+  }
   // Fetched before its partition was paused behind a poison record (librdkafka
   // holds such records back, this is in case): it comes again once that
   // record is parked.
@@ -111,6 +119,9 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     if (next != next_.end() && offset < next->second) return true;  // Kept.
   }
 
+  // This service's span of the record's trace (a new trace without one).
+  const orders::TraceContext trace = orders::TraceContext::Continue(
+      message.header(orders::kTraceparentHeader));
   absl::Status decoded = orders::DecodeOrderInto(message.value(), order_);
   if (!decoded.ok()) {
     // Kept progress is a promise about every record before it: what was
@@ -118,7 +129,7 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
     if (!CloseBatch()) return false;
     // Its partition waits (paused) until the copy is safe (ServeDeadLetters);
     // the other partitions go on meanwhile.
-    dead_letters_.Park(message, decoded);
+    dead_letters_.Park(message, decoded, trace);
     parking_[key] = {offset};
     if (absl::Status paused = consumer_->Pause(key.first, key.second);
         !paused.ok()) {
@@ -129,7 +140,7 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
 
   if (batch_records_ == 0) batch_started_ = absl::Now();
   absl::Status handled =
-      handler_.Handle(order_, {key.first, key.second, offset}, stop);
+      handler_.Handle(order_, {key.first, key.second, offset, &trace}, stop);
   if (absl::IsCancelled(handled)) return false;  // Abandoned: not done.
   if (!handled.ok()) {
     Fail(std::move(handled), /*by_handler=*/true);
@@ -139,6 +150,9 @@ bool Loop::Take(const kafka::Message& message, absl::Notification& stop) {
   batch_bytes_ +=
       static_cast<int64_t>(message.key().size() + message.value().size());
   MarkDone(key, offset);
+  if (options_.metrics != nullptr) {
+    options_.metrics->Handled(key.first, key.second);
+  }
   return true;
 }
 
@@ -165,6 +179,9 @@ bool Loop::DeadLettered(const orders::DeadLetter& letter, bool resume) {
     return false;
   }
   MarkDone(key, letter.offset);
+  if (options_.metrics != nullptr) {
+    options_.metrics->DeadLettered(key.first, key.second);
+  }
   if (!CloseBatch()) return false;
   if (resume) {
     // librdkafka goes on after the last record it gave, the poison record;
@@ -297,6 +314,13 @@ void Loop::LogLagIfDue() {
   handler_.OnLag(lags);
 }
 
+void Loop::MeasureLagIfDue() {
+  if (options_.metrics == nullptr || absl::Now() < next_lag_metric_) return;
+  next_lag_metric_ = absl::Now() + absl::Seconds(1);
+  // From the positions and the last fetch's watermarks: no request.
+  options_.metrics->SetLag(consumer_->Lag());
+}
+
 bool Loop::CheckResumePoint(const kafka::Message& message, int64_t expected) {
   const std::string where =
       absl::StrCat(message.topic(), "/", message.partition());
@@ -420,6 +444,9 @@ void Loop::OnAssign(std::vector<kafka::TopicPartition>& partitions) {
   }
   // Rebalances are eager: every assignment follows a revocation of all.
   assigned_since_poll_ = !partitions.empty();
+  if (options_.metrics != nullptr && !partitions.empty()) {
+    options_.metrics->Rebalanced("assigned");
+  }
   handler_.OnAssigned(partitions);
   if (options_.on_assignment) options_.on_assignment(partitions);
 }
@@ -437,6 +464,9 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
   for (const kafka::TopicPartition& partition : partitions) {
     next_.erase({partition.topic, partition.partition});
     verify_.erase({partition.topic, partition.partition});
+  }
+  if (options_.metrics != nullptr && !partitions.empty()) {
+    options_.metrics->Rebalanced(lost ? "lost" : "revoked");
   }
   handler_.OnRevoked(partitions, lost);
   if (options_.on_assignment) options_.on_assignment({});

@@ -55,6 +55,7 @@
 #include "orders/dead_letter.h"
 #include "proto/order.pb.h"
 #include "service/handler.h"
+#include "service/metrics.h"
 #include "service/transaction.h"
 
 namespace kitchen::service {
@@ -77,6 +78,10 @@ struct LoopOptions {
   // And the same offsets committed plainly once a transaction committed: on
   // the dev broker, whose transactions discard offsets (README, Known limits).
   bool commit_after_transaction = false;
+  // Counts what the loop reads, handles and parks, per partition, the lag
+  // (each second) and rebalances (service/metrics.h); null: none. It must
+  // outlive the loop.
+  Metrics* metrics = nullptr;
 };
 
 class Loop : public kafka::RebalanceListener {
@@ -133,6 +138,8 @@ class Loop : public kafka::RebalanceListener {
   void Fail(absl::Status status, bool by_handler);
   void LogLag(const char* what, kafka::LagFrom from);
   void LogLagIfDue();
+  // With metrics: the lag per partition, each second.
+  void MeasureLagIfDue();
 
   const LoopOptions options_;
   Handler& handler_;
@@ -141,6 +148,7 @@ class Loop : public kafka::RebalanceListener {
   kafka::Consumer* consumer_ = nullptr;
   cli::HealthFile health_;
   absl::Time next_lag_log_ = absl::Now();
+  absl::Time next_lag_metric_ = absl::Now();
   bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
   bool revoking_ = false;  // Inside OnRevoke: nothing to rewind.
 

@@ -139,11 +139,13 @@ std::vector<PlacedOrder> LoopHarness::PlaceOrders(int count) {
   return placed;
 }
 
-absl::StatusOr<Position> LoopHarness::ProduceRaw(absl::string_view key,
-                                                 absl::string_view value) {
-  absl::StatusOr<std::vector<Position>> written = Produce(
-      config(),
-      {{std::string(key), std::string(value), {{"origin", "loop-harness"}}}});
+absl::StatusOr<Position> LoopHarness::ProduceRaw(
+    absl::string_view key, absl::string_view value,
+    const kafka::Headers& headers) {
+  kafka::Headers all = {{"origin", "loop-harness"}};
+  all.insert(all.end(), headers.begin(), headers.end());
+  absl::StatusOr<std::vector<Position>> written =
+      Produce(config(), {{std::string(key), std::string(value), all}});
   if (!written.ok()) return written.status();
   return written->front();
 }

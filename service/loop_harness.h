@@ -111,10 +111,12 @@ class LoopHarness {
   // id and the time placed), waiting for the broker's acknowledgement; none
   // if one failed.
   std::vector<PlacedOrder> PlaceOrders(int count);
-  // Produces one record as it is, with a header `origin: loop-harness` (a
-  // poison record, say), and waits for the broker's acknowledgement.
+  // Produces one record as it is, with a header `origin: loop-harness` and
+  // then `headers` (a poison record, say), and waits for the broker's
+  // acknowledgement.
   absl::StatusOr<Position> ProduceRaw(absl::string_view key,
-                                      absl::string_view value);
+                                      absl::string_view value,
+                                      const kafka::Headers& headers = {});
 
   // Runs `handler` in a Loop whose consumer is in `group` on pizza-order,
   // dead-lettering to pizza-order.dlq, until Stop(). With

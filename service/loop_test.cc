@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "orders/dead_letter.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 #include "service/handler.h"
 #include "service/loop_harness.h"
 #include "service/transaction.h"
@@ -48,6 +49,7 @@ class NotingHandler : public Handler {
     }
     if (!fail_with_.ok()) return fail_with_;
     handled_.push_back(order.order_id());
+    if (at.trace != nullptr) traces_[order.order_id()] = at.trace->header();
     handled_at_[at.partition] = std::max(handled_at_[at.partition], at.offset);
     return absl::OkStatus();
   }
@@ -110,6 +112,11 @@ class NotingHandler : public Handler {
     absl::MutexLock lock(&mutex_);
     return handled_;
   }
+  // The trace context each order was handled in, by order id.
+  std::map<std::string, std::string> traces() const {
+    absl::MutexLock lock(&mutex_);
+    return traces_;
+  }
   // Per partition, the last offset handled / made durable.
   std::map<int32_t, int64_t> flushed() const {
     absl::MutexLock lock(&mutex_);
@@ -149,6 +156,7 @@ class NotingHandler : public Handler {
   absl::Duration flush_time_ = absl::ZeroDuration();
   std::map<int32_t, int64_t> start_at_;
   std::vector<std::string> handled_;
+  std::map<std::string, std::string> traces_;  // order id -> its traceparent
   std::map<int32_t, int64_t> handled_at_;
   std::map<int32_t, int64_t> flushed_;
   int flushes_ = 0;
@@ -237,6 +245,73 @@ TEST_F(LoopTest, StoredOffsetsAreKeptForWhatWasHandledAndPoisonIsParked) {
   EXPECT_EQ(handler.revoked(), LoopHarness::kPartitions);
   EXPECT_GT(handler.idle(), 0);
   EXPECT_TRUE(handler.lag_reports().empty()) << "log_lag is off";
+}
+
+TEST_F(LoopTest, EachRecordIsHandledInItsTraceWithASpanOfTheServicesOwn) {
+  const std::string waiter_span =
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto produce = [&](const std::string& id,
+                     const kafka::Headers& headers) -> bool {
+    kitchen::v1::Order order = orders::NewOrder("margherita", 3, absl::Now());
+    order.set_order_id(id);
+    return harness_->ProduceRaw("3", order.SerializeAsString(), headers).ok();
+  };
+  ASSERT_TRUE(produce("traced", {{"traceparent", waiter_span}}));
+  ASSERT_TRUE(produce("untraced", {}));
+  ASSERT_TRUE(produce("invalid", {{"traceparent", "00-\xff\n-01"}}));
+  // Upper-case hex: not a valid version-00 traceparent.
+  ASSERT_TRUE(produce(
+      "upper",
+      {{"traceparent",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}}));
+  const std::string poison_span =
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  ASSERT_TRUE(harness_
+                  ->ProduceRaw("3", "\xff poison",
+                               {{"traceparent", poison_span}})
+                  .ok());
+
+  NotingHandler handler(Progress::kStoredOffsets);
+  auto running = Run(handler, "traced");
+  EXPECT_TRUE(WaitUntil([&] { return harness_->Committed("traced") == 5; },
+                        absl::Seconds(30)))
+      << harness_->Committed("traced");
+  std::vector<ReadRecord> parked = harness_->DeadLetters(1, absl::Seconds(20));
+  EXPECT_TRUE(running->Stop().ok());
+
+  std::map<std::string, std::string> traces = handler.traces();
+  ASSERT_EQ(traces.size(), 4u);
+  absl::optional<orders::TraceContext> traced =
+      orders::TraceContext::Parse(traces["traced"]);
+  ASSERT_TRUE(traced.has_value()) << traces["traced"];
+  EXPECT_EQ(traced->trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_NE(traced->span_id(), "00f067aa0ba902b7") << "a span of its own";
+  // No traceparent, or one that is not valid: a new trace each.
+  std::set<std::string> new_traces;
+  for (const char* id : {"untraced", "invalid", "upper"}) {
+    absl::optional<orders::TraceContext> trace =
+        orders::TraceContext::Parse(traces[id]);
+    ASSERT_TRUE(trace.has_value()) << id << ": " << traces[id];
+    EXPECT_NE(trace->trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736") << id;
+    EXPECT_TRUE(trace->sampled()) << id;
+    new_traces.insert(std::string(trace->trace_id()));
+  }
+  EXPECT_EQ(new_traces.size(), 3u);
+
+  // The dead-letter copy: one traceparent, the poison record's trace with
+  // the parking service's span.
+  ASSERT_EQ(parked.size(), 1u);
+  int traceparents = 0;
+  for (const kafka::Header& header : parked[0].headers) {
+    if (header.name == "traceparent") ++traceparents;
+  }
+  EXPECT_EQ(traceparents, 1);
+  absl::optional<orders::TraceContext> copy = orders::TraceContext::Parse(
+      parked[0].header("traceparent").value_or(""));
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(copy->trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_NE(copy->span_id(), "b7ad6b7169203331");
+  EXPECT_EQ(parked[0].header("origin"), "loop-harness");
 }
 
 TEST_F(LoopTest, AnAbandonedRecordIsNotKeptAndComesAgain) {

@@ -129,6 +129,22 @@ class EventTest(unittest.TestCase):
         self.assertEqual([c[1] for c in cookings], ["cook-1", "cook-2"])  # By time.
         self.assertEqual(chaos.readies_of(events), {(0, 0): 1})
 
+    def test_the_waiters_acknowledgements_are_read_with_their_trace(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".acks", delete=False) as f:
+            f.write("order 89efb13a-6250-4bcb-b950-44cf8ee55002: diavola for table 64 -> "
+                    "pizza-order partition 3 offset 7 trace "
+                    "17dbf43537acab16456a1a2c57b6beab\n")
+        acks = chaos.read_acks(f.name)
+        self.assertEqual(acks["89efb13a-6250-4bcb-b950-44cf8ee55002"]["partition"], 3)
+        self.assertEqual(acks["89efb13a-6250-4bcb-b950-44cf8ee55002"]["offset"], "7")
+        with open(f.name, "w") as out:
+            out.write("order x: diavola for table 64 -> pizza-order partition 3 offset 7 "
+                      "trace NOT-HEX\n")
+        with self.assertRaises(RuntimeError):
+            chaos.read_acks(f.name)
+        os.unlink(f.name)
+
 
 if __name__ == "__main__":
     sys.argv[1:] = []

@@ -588,8 +588,9 @@ class Faults:
 # already been written: acknowledged all the same.
 # kitchen.v1.OrderEvent's states (proto/order_event.proto).
 COOKING_STATE, READY_STATE = 1, 2
+# The waiter's acknowledgement; its trace id last (README, "Tracing an order").
 ACK = re.compile(r"^order (\S+): (.+) for table (\d+) -> \S+ partition (\d+) offset "
-                 r"(\d+|unknown)$")
+                 r"(\d+|unknown) trace ([0-9a-f]{32}|none)$")
 
 
 def read_acks(path):

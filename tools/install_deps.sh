@@ -24,6 +24,7 @@ PACKAGES=(
   maven                # fetches Apache Kafka from Maven Central (tools/install_kafka.sh)
   libcpp-httplib-dev   # the board's HTTP server (cpp-httplib, server-sent events)
   nlohmann-json3-dev   # JSON for the board's API
+  prometheus-cpp-dev   # Prometheus metrics: registry and text format (/metrics)
   chromium             # a real browser for the board's end-to-end test
   chromium-driver      # WebDriver for it
   python3-selenium     # drives it from the test

@@ -93,12 +93,18 @@ std::string Describe(absl::string_view value) {
                          logging::Printable(order->pizza()), order->table());
 }
 
+// The order's trace id, "none" should the record have lost its traceparent.
+absl::string_view TraceId(const PlacedOrder& placed) {
+  return placed.trace_id.empty() ? absl::string_view("none") : placed.trace_id;
+}
+
 }  // namespace
 
 void OrderDesk::OnResult(const PlacedOrder& placed) {
   if (!placed.status.ok()) {
     ++tally_.failed;
-    logging::Error("order %s NOT placed: %s", Describe(placed.value),
+    logging::Error("order %s (trace %s) NOT placed: %s",
+                   Describe(placed.value), TraceId(placed),
                    placed.status.message());
     return;
   }
@@ -110,9 +116,9 @@ void OrderDesk::OnResult(const PlacedOrder& placed) {
     // say where.
     std::string offset = placed.offset >= 0 ? absl::StrCat(placed.offset)
                                             : std::string("unknown");
-    Print(absl::StrFormat("order %s -> %s partition %d offset %s\n",
+    Print(absl::StrFormat("order %s -> %s partition %d offset %s trace %s\n",
                           Describe(placed.value), placed.topic,
-                          placed.partition, offset));
+                          placed.partition, offset, TraceId(placed)));
   }
   if (on_acknowledged_) on_acknowledged_(placed);
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "orders/order_record.h"
+#include "orders/trace_context.h"
 
 namespace kitchen::waiter {
 
@@ -81,7 +82,10 @@ absl::Time WallClockNow() {
 absl::Status OrderSender::Place(absl::string_view pizza, int32_t table) {
   const absl::Time now = WallClockNow();
   const orders::OrderId order_id = orders::OrderId::New();
-  orders::EncodeOrderInto({order_id.view(), pizza, table, now}, record_);
+  const orders::TraceContext trace = orders::TraceContext::New();
+  const absl::string_view traceparent = trace.traceparent();
+  orders::EncodeOrderInto({order_id.view(), pizza, table, now, traceparent},
+                          record_);
   // The token comes back with the answer: when the order was placed.
   const auto token = static_cast<uint64_t>(absl::ToUnixNanos(now));
   while (true) {
@@ -145,6 +149,14 @@ void OrderSender::OnDelivery(const kafka::Delivery& delivery) {
   placed.partition = delivery.partition;
   placed.offset = delivery.offset;
   placed.latency = answers_served_at_ - placed_at;
+  if (absl::optional<absl::string_view> traceparent =
+          delivery.header(orders::kTraceparentHeader)) {
+    if (absl::optional<orders::TraceContext> trace =
+            orders::TraceContext::Parse(*traceparent)) {
+      trace_id_.assign(trace->trace_id().data(), trace->trace_id().size());
+      placed.trace_id = trace_id_;
+    }
+  }
   if (on_result_) on_result_(placed);
 }
 

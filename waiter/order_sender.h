@@ -46,6 +46,8 @@ struct PlacedOrder {
   int32_t partition = -1;
   int64_t offset = -1;     // -1: acknowledged, but the broker did not say.
   absl::Duration latency;  // From Place() to the broker's answer.
+  // The trace the order's traceparent header started (32 hex digits).
+  absl::string_view trace_id;
 };
 
 // The producer settings the waiter relies on; see README.md "Delivery".
@@ -59,8 +61,9 @@ class OrderSender {
       const kafka::ClientConfig& config, std::string topic,
       absl::Duration delivery_timeout, ResultCallback on_result);
 
-  // Queues one order with a fresh id, placed now; waits (serving results)
-  // while the local queue is full.
+  // Queues one order with a fresh id and a new trace (a traceparent header,
+  // orders/trace_context.h), placed now; waits (serving results) while the
+  // local queue is full.
   absl::Status Place(absl::string_view pizza, int32_t table);
 
   // Serves results, waiting at most `timeout_ms` for one.
@@ -92,6 +95,7 @@ class OrderSender {
   // poll serves were all waiting, so one clock read does for all of them.
   absl::Time answers_served_at_;
   bool clock_read_ = false;
+  std::string trace_id_;         // Reused: the answer's, for PlacedOrder.
   orders::EncodedOrder record_;  // Reused: its buffers keep their capacity.
   std::unique_ptr<kafka::Producer> producer_;  // Last: destroyed first.
 };

@@ -30,6 +30,7 @@ struct Answer {
   absl::Status status;
   int32_t partition;
   int64_t offset;
+  std::string trace_id;
 };
 
 class OrderSenderTest : public ::testing::Test {
@@ -51,7 +52,8 @@ class OrderSenderTest : public ::testing::Test {
               orders::DecodeOrder(placed.value);
           ASSERT_TRUE(order.ok()) << order.status();
           answers_.push_back({order->order_id(), order->pizza(), order->table(),
-                              placed.status, placed.partition, placed.offset});
+                              placed.status, placed.partition, placed.offset,
+                              std::string(placed.trace_id)});
         });
     ASSERT_TRUE(sender.ok()) << sender.status();
     sender_ = *std::move(sender);
@@ -76,6 +78,7 @@ TEST_F(OrderSenderTest, EveryOrderIsAnsweredOnceWithItsOwnFields) {
 
   ASSERT_EQ(answers_.size(), static_cast<size_t>(kOrders));
   std::map<std::string, int> answers_per_id;
+  std::set<std::string> trace_ids;  // A trace of its own per order.
   std::map<int32_t, int32_t> partition_of_table;
   std::map<int32_t, int64_t> last_offset_of_table;
   std::map<int32_t, int> answers_of_table;
@@ -85,6 +88,8 @@ TEST_F(OrderSenderTest, EveryOrderIsAnsweredOnceWithItsOwnFields) {
   for (const Answer& answer : answers_) {
     ASSERT_TRUE(answer.status.ok()) << answer.status;
     ++answers_per_id[answer.order_id];
+    EXPECT_EQ(answer.trace_id.size(), 32u) << answer.trace_id;
+    trace_ids.insert(answer.trace_id);
     EXPECT_EQ(answer.order_id.size(), 36u);
     ASSERT_GE(answer.table, 1);
     ASSERT_LE(answer.table, 100);
@@ -103,6 +108,7 @@ TEST_F(OrderSenderTest, EveryOrderIsAnsweredOnceWithItsOwnFields) {
     }
   }
   EXPECT_EQ(answers_per_id.size(), static_cast<size_t>(kOrders));
+  EXPECT_EQ(trace_ids.size(), static_cast<size_t>(kOrders));
 }
 
 TEST_F(OrderSenderTest, FinishReportsWhatTheBrokerDidNotAnswerAndOnlyOnce) {
@@ -123,6 +129,7 @@ TEST_F(OrderSenderTest, FinishReportsWhatTheBrokerDidNotAnswerAndOnlyOnce) {
     EXPECT_EQ(answer.status.message(), "not acknowledged within 200ms");
     EXPECT_EQ(answer.pizza, "margherita");
     EXPECT_EQ(answer.offset, -1);
+    EXPECT_EQ(answer.trace_id.size(), 32u);  // Named in the failure too.
     tables.insert(answer.table);
   }
   EXPECT_EQ(tables.size(), 10u);
