@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/effective_config.h"
 #include "cli/health_file.h"
+#include "kafka/admission.h"
 #include "kafka/consumer.h"
 #include "logging/log.h"
 #include "orders/dead_letter.h"
@@ -95,6 +96,11 @@ int Run(ServiceOptions options,
           cli::HealthFile::Prepare(options.loop.health_file);
       !prepared.ok()) {
     return UsageError(prepared.message());
+  }
+  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
+  if (absl::Status admitted = kafka::CheckAdmission(*kafka); !admitted.ok()) {
+    logging::Error("%s", admitted.message());
+    return cli::kExitKafka;
   }
   kafka::Properties consumer_defaults =
       kafka::ConsumerDefaultsFor(*kafka, options.group);

@@ -13,6 +13,7 @@
 #include "cli/command_line.h"
 #include "cli/effective_config.h"
 #include "cli/stop_signal.h"
+#include "kafka/admission.h"
 #include "logging/log.h"
 #include "orders/order_event.h"
 #include "orders/order_record.h"
@@ -193,6 +194,12 @@ int main(int argc, char** argv) {
             absl::GetFlag(FLAGS_delivery_timeout)),
         stdout);
     return printed.ok() ? kitchen::cli::kExitOk : UsageError(printed);
+  }
+  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
+  if (absl::Status admitted = kitchen::kafka::CheckAdmission(*kafka);
+      !admitted.ok()) {
+    kitchen::logging::Error("%s", admitted.message());
+    return kitchen::cli::kExitKafka;
   }
   return ExitStatus((*waiter)->Run(*kafka, stop_signal.stop()));
 }
