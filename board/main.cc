@@ -115,6 +115,9 @@ int main(int argc, char** argv) {
   // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
   if (absl::Status admitted = kitchen::kafka::CheckAdmission(*kafka);
       !admitted.ok()) {
+    if (absl::IsInvalidArgument(admitted)) {
+      return UsageError(admitted.message());
+    }
     kitchen::logging::Error("%s", admitted.message());
     return cli::kExitKafka;
   }

@@ -31,7 +31,9 @@ inline constexpr absl::Duration kAdmissionTimeout = absl::Seconds(15);
 // Unauthenticated when a broker refused the SASL credentials, the TLS handshake
 // failed (an untrusted certificate, TLS spoken to a plaintext listener), or a
 // broker hung up at the first request (plaintext spoken to a TLS or SASL
-// listener); the message says which and what to check.
+// listener); the message says which and what to check. InvalidArgument (from
+// BuildConf) when the configuration itself is wrong: a usage error, for the
+// caller to say as such.
 absl::Status CheckAdmission(const ClientConfig& config,
                             absl::Duration timeout = kAdmissionTimeout);
 

@@ -99,6 +99,9 @@ int Run(ServiceOptions options,
   }
   // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
   if (absl::Status admitted = kafka::CheckAdmission(*kafka); !admitted.ok()) {
+    if (absl::IsInvalidArgument(admitted)) {
+      return UsageError(admitted.message());
+    }
     logging::Error("%s", admitted.message());
     return cli::kExitKafka;
   }

@@ -4,6 +4,7 @@
 // options, and a run's outcome to an exit status, here; the modes are
 // waiter.h, checking order_form.h, sending order_desk.h.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -195,9 +196,13 @@ int main(int argc, char** argv) {
         stdout);
     return printed.ok() ? kitchen::cli::kExitOk : UsageError(printed);
   }
-  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
-  if (absl::Status admitted = kitchen::kafka::CheckAdmission(*kafka);
+  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h);
+  // within the delivery timeout, which bounds everything the waiter waits for.
+  if (absl::Status admitted = kitchen::kafka::CheckAdmission(
+          *kafka, std::min(kitchen::kafka::kAdmissionTimeout,
+                           absl::GetFlag(FLAGS_delivery_timeout)));
       !admitted.ok()) {
+    if (absl::IsInvalidArgument(admitted)) return UsageError(admitted);
     kitchen::logging::Error("%s", admitted.message());
     return kitchen::cli::kExitKafka;
   }
