@@ -12,6 +12,7 @@
 #include "cli/command_line.h"
 #include "cli/exit_codes.h"
 #include "cli/stop_signal.h"
+#include "kafka/admission.h"
 #include "kafka/topic_name.h"
 #include "logging/log.h"
 #include "orders/order_event.h"
@@ -129,5 +130,14 @@ int main(int argc, char** argv) {
   absl::StatusOr<kitchen::kafka::ClientConfig> kafka =
       cli::KafkaClientConfig(args->kafka_properties);
   if (!kafka.ok()) return UsageError(kafka.status().message());
+  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
+  if (absl::Status admitted = kitchen::kafka::CheckAdmission(*kafka);
+      !admitted.ok()) {
+    if (absl::IsInvalidArgument(admitted)) {
+      return UsageError(admitted.message());
+    }
+    kitchen::logging::Error("%s", admitted.message());
+    return cli::kExitKafka;
+  }
   return kitchen::board::RunBoard(options, *kafka, stop_signal.stop());
 }

@@ -228,6 +228,19 @@ absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::InternalError(absl::StrCat("Kafka consumer failed: ", fatal));
   }
+  // Refused by the brokers' ACLs (the topic, the group): librdkafka would ask
+  // again forever, a warning each time; nothing works until a person grants
+  // it (tests/secure_test).
+  if (raw->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+      raw->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+      raw->err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+    return ErrorToStatus(
+        raw->err,
+        absl::StrCat("the brokers' ACLs refuse this user (consuming",
+                     raw->rkt != nullptr ? " " : "",
+                     raw->rkt != nullptr ? rd_kafka_topic_name(raw->rkt) : "",
+                     ": ", rd_kafka_message_errstr(raw), ")"));
+  }
   // Everything else (a broker away, a topic not there yet) librdkafka retries
   // itself.
   logging::Warning("consume: %s", rd_kafka_message_errstr(raw));

@@ -123,5 +123,35 @@ TEST(ConsumerTest, LogBoundsOfEveryPartitionInOneAsk) {
   EXPECT_TRUE(bounds[0]->high == 0 || bounds[1]->high == 0);
 }
 
+// A group the brokers' ACLs refuse (GROUP_AUTHORIZATION_FAILED, injected on
+// the group's FindCoordinator): Poll fails, naming the ACLs, instead of a
+// warning per retry forever (tests/secure_test sees it on a real Kafka).
+TEST(ConsumerTest, AGroupTheBrokersRefuseFailsPoll) {
+  constexpr int16_t kFindCoordinator = 10;  // Kafka's API key.
+  auto broker = devbroker::StartDevBroker({{"orders-test", 2}});
+  ASSERT_TRUE(broker.ok()) << broker.status();
+  rd_kafka_mock_push_request_errors(
+      (*broker)->cluster(), kFindCoordinator, 1,
+      RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED);
+  auto conf = BuildConf({(*broker)->bootstrap_servers(), {}},
+                        ConsumerDefaults("refused-group"));
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  auto consumer = Consumer::Create(*std::move(conf), {"orders-test"}, nullptr);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+
+  absl::Status failed;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (failed.ok() && absl::Now() < deadline) {
+    absl::StatusOr<absl::optional<Message>> polled = (*consumer)->Poll(100);
+    if (!polled.ok()) failed = polled.status();
+  }
+  EXPECT_EQ(failed.code(), absl::StatusCode::kPermissionDenied) << failed;
+  EXPECT_TRUE(
+      absl::StrContains(failed.message(), "the brokers' ACLs refuse this user"))
+      << failed;
+  EXPECT_TRUE(absl::StrContains(failed.message(), "GROUP_AUTHORIZATION_FAILED"))
+      << failed;
+}
+
 }  // namespace
 }  // namespace kitchen::kafka

@@ -42,7 +42,11 @@ class Message {
  public:
   explicit Message(rd_kafka_message_t* message) : message_(message) {}
 
-  std::string topic() const { return rd_kafka_topic_name(message_->rkt); }
+  // "" for a consumer-level error, which has no topic (a group the brokers
+  // refused us, all brokers down).
+  std::string topic() const {
+    return message_->rkt == nullptr ? "" : rd_kafka_topic_name(message_->rkt);
+  }
   int32_t partition() const { return message_->partition; }
   int64_t offset() const { return message_->offset; }
   absl::string_view key() const {

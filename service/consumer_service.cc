@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/effective_config.h"
 #include "cli/health_file.h"
+#include "kafka/admission.h"
 #include "kafka/consumer.h"
 #include "logging/log.h"
 #include "orders/dead_letter.h"
@@ -127,6 +128,14 @@ int Run(ServiceOptions options,
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
       StartMetricsEndpoint(metrics);
   if (!endpoint.ok()) return UsageError(endpoint.status().message());
+  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h).
+  if (absl::Status admitted = kafka::CheckAdmission(*kafka); !admitted.ok()) {
+    if (absl::IsInvalidArgument(admitted)) {
+      return UsageError(admitted.message());
+    }
+    logging::Error("%s", admitted.message());
+    return cli::kExitKafka;
+  }
   kafka::Properties consumer_defaults =
       kafka::ConsumerDefaultsFor(*kafka, options.group);
   consumer_defaults.insert(consumer_defaults.end(),

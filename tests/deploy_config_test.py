@@ -715,6 +715,12 @@ def pod_spec_checks(at, kind, spec, objects, flags_by_binary, dockerfile,
                 if check(secret, cat, f"mounts Secret {secret_name}, which is not defined"):
                     keys = set(secret.get("stringData") or {}) | set(secret.get("data") or {})
                     check(file_name in keys, cat, f"Secret {secret_name} has no {file_name}")
+                # A volume that projects some keys only must project this one.
+                items = volume["secret"].get("items")
+                if items is not None:
+                    check(any(i.get("path") == file_name and i.get("key") == file_name
+                              for i in items), cat,
+                          f"the Secret volume's items leave out {file_name}")
         for path in (env.get("HEALTH_FILE"), env.get("LEDGER")):
             if path and kind != "Job":
                 writable = [m for m in mounts if path.startswith(m.rstrip("/") + "/")]
@@ -770,13 +776,14 @@ def check_kubernetes(flags_by_binary, dockerfile):
             check(namespace in namespaces, at, f"namespace {namespace} is not the kitchen's")
         spec = document.get("spec") or {}
         if kind == "Secret":
-            properties = (document.get("stringData") or {}).get("client.properties")
-            if properties is not None:
+            for key, properties in (document.get("stringData") or {}).items():
+                if not key.endswith(".properties"):
+                    continue
                 for number, line in enumerate(properties.splitlines(), 1):
                     line = line.strip()
                     check(not line or line.startswith("#") or
                           re.fullmatch(r"[a-z][a-z0-9._]*\s*=.*", line),
-                          at, f"client.properties line {number} is not name=value: {line!r}")
+                          at, f"{key} line {number} is not name=value: {line!r}")
         elif kind == "Service":
             selector = spec.get("selector") or {}
             matched = any(

@@ -6,7 +6,7 @@
 # bad situation it promises a clear error for, with nothing left running: Java or the
 # jars missing, a port taken, a node that does not come up in time, `up` while a cluster
 # runs, `down` when none does, a damaged data directory, the leftovers of a cluster
-# whose supervisor was killed.
+# whose supervisor was killed. The secure cluster (up --secure) is tests/secure_test's.
 #
 # Run by Bazel (//tests:kafka_tool_test) or by hand: python3 tests/kafka_tool_test.py
 
@@ -201,11 +201,20 @@ class KafkaToolTest(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("jars are not in /nonexistent/kafka-", err)
         self.assertIn("tools/install_deps.sh", err)
+        # The secure cluster's Kafka (3.9) is looked for too.
+        status, _, err = run("--state_dir", self.state("nojars-secure"), "up", "--secure",
+                             env={"KITCHEN_CACHE_DIR": "/nonexistent"})
+        self.assertEqual(status, 1)
+        self.assertIn("Kafka 3.9.1's jars are not in /nonexistent/kafka-3.9.1", err)
 
     def test_bad_arguments(self):
         status, _, err = run("--state_dir", self.state("args"), "up", "--nodes", "2")
         self.assertEqual(status, 1)
         self.assertIn("1 or 3 nodes", err)
+        status, _, err = run("--state_dir", self.state("args"), "up", "--secure", "--sasl")
+        self.assertEqual(status, 1)
+        self.assertIn("--secure and --sasl", err)
+        self.assertFalse(os.path.exists(os.path.join(self.state("args"), "cluster.json")))
 
 
 if __name__ == "__main__":

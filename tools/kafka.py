@@ -13,10 +13,17 @@ supervisor detached, waits until the cluster serves and returns; `down` asks it 
 Restarting a node (`start N`) goes through the supervisor's control socket (an
 abstract Unix socket named after the state directory), so the node is its child again; kill, pause and resume are plain signals.
 
+`up --secure` starts the secure cluster instead: its only client listeners ask for TLS
+and SASL/SCRAM-SHA-512, with a throwaway CA made at start, a SCRAM user per service and
+ACLs that give each only what it needs. It runs the Kafka pinned in
+third_party/kafka-3.9/pom.xml (why 3.9: that file, and README "Security").
+
 State directory layout:
   cluster.json        nodes, ports, bootstrap list, the supervisor's pid
   supervisor.log      what the supervisor said after `up` returned (detached only)
   node-N/server.properties, node-N/data/, node-N/kafka.log, node-N/pid
+  secure/             (--secure, every file 0600) ca.pem, the broker's keystore,
+                      USER.properties per user (librdkafka's format), admin-java.properties
 """
 
 import argparse
@@ -36,10 +43,34 @@ import sys
 import time
 import uuid
 
+import kafka_secure
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-POM = os.path.join(ROOT, "third_party", "kafka", "pom.xml")
-LOG4J_CONFIG = os.path.join(ROOT, "third_party", "kafka", "log4j2.properties")
-TOOLS_LOG4J_CONFIG = os.path.join(ROOT, "third_party", "kafka", "tools-log4j2.properties")
+
+
+class KafkaInstall:
+    """One pinned Kafka: its pom and the logging settings its nodes and tools run with."""
+
+    def __init__(self, directory, node_logging, tool_logging):
+        self.pom = os.path.join(ROOT, "third_party", directory, "pom.xml")
+        self.node_logging = node_logging
+        self.tool_logging = tool_logging
+
+
+# Every cluster's Kafka (Log4j2), and the secure cluster's (3.9: reload4j).
+DEFAULT_KAFKA = KafkaInstall(
+    "kafka",
+    "-Dlog4j2.configurationFile=" + os.path.join(ROOT, "third_party", "kafka", "log4j2.properties"),
+    "-Dlog4j2.configurationFile=" + os.path.join(ROOT, "third_party", "kafka",
+                                                 "tools-log4j2.properties"))
+SECURE_KAFKA = KafkaInstall(
+    "kafka-3.9",
+    "-Dlog4j.configuration=file:" + os.path.join(ROOT, "third_party", "kafka-3.9",
+                                                 "log4j.properties"),
+    "-Dlog4j.configuration=file:" + os.path.join(ROOT, "third_party", "kafka-3.9",
+                                                 "tools-log4j.properties"))
+# The Kafka this command works with: the secure one once main() knows the cluster is.
+kafka_install = DEFAULT_KAFKA
 # Debian's OpenJDK 17, by absolute path (Bazel's tests run with no JAVA_HOME).
 JAVA = os.environ.get("KITCHEN_JAVA", "/usr/lib/jvm/java-17-openjdk-amd64/bin/java")
 CACHE_DIR = os.environ.get("KITCHEN_CACHE_DIR", "/var/cache/kitchen")
@@ -77,10 +108,10 @@ LOCAL_SETTINGS = {
 
 
 def kafka_version():
-    with open(POM) as pom:
+    with open(kafka_install.pom) as pom:
         match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", pom.read())
     if not match:
-        raise SystemExit(f"kafka: no <kafka.version> in {POM}")
+        raise SystemExit(f"kafka: no <kafka.version> in {kafka_install.pom}")
     return match.group(1)
 
 
@@ -157,7 +188,7 @@ def java_command(main_class, args, heap, tool=False):
         flags = [f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
                  "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent"]
     command = [JAVA, *flags, "-Djava.awt.headless=true",
-               f"-Dlog4j2.configurationFile={TOOLS_LOG4J_CONFIG if tool else LOG4J_CONFIG}",
+               kafka_install.tool_logging if tool else kafka_install.node_logging,
                "-cp", os.path.join(libs_dir(), "*")]
     return command + ([main_class, *args] if main_class else [])
 
@@ -229,6 +260,16 @@ class State:
 
     def node_properties(self, node):
         return os.path.join(self.node_dir(node), "server.properties")
+
+    def secure_dir(self):
+        return os.path.join(self.dir, "secure")
+
+    def client_config(self, cluster):
+        """The librdkafka properties file a client of `cluster` needs (kcat -F): the
+        secure cluster's admin's, or none."""
+        if cluster and cluster.get("secure"):
+            return kafka_secure.user_properties_path(self.secure_dir(), kafka_secure.ADMIN)
+        return None
 
     def load(self):
         try:
@@ -337,6 +378,7 @@ class Supervisor:
     def choose_ports(self):
         """Client ports (from --port, or free ones), then the controllers' and the SASL
         listeners' (free ones)."""
+        # --secure: the client ports are the SASL_SSL listeners', and there is no other.
         others = 2 * self.nodes if self.args.sasl else self.nodes
         if self.args.port:
             clients = list(range(self.args.port, self.args.port + self.nodes))
@@ -352,7 +394,9 @@ class Supervisor:
         controllers, sasl = ports[: self.nodes], ports[self.nodes:]
         return clients, controllers, sasl
 
-    def write_properties(self, clients, controllers, sasl):
+    def write_properties(self, clients, controllers, sasl, secure=None):
+        """Each node's server.properties (0600: a secure node's holds passwords).
+        `secure`: the secure cluster's settings (kafka_secure.broker_settings)."""
         voters = ",".join(f"{n}@127.0.0.1:{controllers[n - 1]}" for n in range(1, self.nodes + 1))
         for node in range(1, self.nodes + 1):
             os.makedirs(os.path.join(self.state.node_dir(node), "data"))
@@ -378,7 +422,20 @@ class Supervisor:
                 settings["sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
                 settings["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"] = (
                     "org.apache.kafka.common.security.scram.ScramLoginModule required;")
-            with open(self.state.node_properties(node), "w") as f:
+            if secure:
+                # The only client listener asks for TLS and SCRAM; the controllers'
+                # own one (internal) for SASL/PLAIN, so that no listener takes an
+                # anonymous client.
+                settings["listeners"] = (f"SASL_SSL://127.0.0.1:{clients[node - 1]},"
+                                         f"CONTROLLER://127.0.0.1:{controllers[node - 1]}")
+                settings["advertised.listeners"] = f"SASL_SSL://127.0.0.1:{clients[node - 1]}"
+                settings["listener.security.protocol.map"] = (
+                    "SASL_SSL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT")
+                del settings["inter.broker.listener.name"]
+                settings.update(secure)
+            descriptor = os.open(self.state.node_properties(node),
+                                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as f:
                 f.write("# Written by tools/kafka up.\n")
                 for key, value in settings.items():
                     f.write(f"{key}={value}\n")
@@ -390,14 +447,29 @@ class Supervisor:
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             if not cluster_id.startswith("-"):
                 break
-        formats = [subprocess.Popen(
-            java_command("kafka.tools.StorageTool",
-                         ["format", "-t", cluster_id, "-c", self.state.node_properties(n)],
-                         None, tool=True),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True) for n in range(1, self.nodes + 1)]
+        def format_command(node):
+            arguments = ["format", "-t", cluster_id, "-c", self.state.node_properties(node)]
+            if not self.args.secure:
+                return java_command("kafka.tools.StorageTool", arguments, None, tool=True)
+            # The SCRAM users, created with the metadata (KIP-900); their passwords
+            # in an argument file, not on the command line.
+            words = ["kafka.tools.StorageTool", *arguments]
+            for scram in kafka_secure.scram_arguments(self.passwords):
+                words += ["--add-scram", scram]
+            argument_files.append(kafka_secure.argument_file(self.state.secure_dir(), words))
+            return java_command(None, [], None, tool=True) + [f"@{argument_files[-1]}"]
+
+        argument_files = []
+        try:
+            formats = [subprocess.Popen(
+                format_command(n), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True) for n in range(1, self.nodes + 1)]
+            outputs = [process.communicate(timeout=120)[0] for process in formats]
+        finally:
+            for path in argument_files:
+                os.unlink(path)
         for node, process in enumerate(formats, start=1):
-            output, _ = process.communicate(timeout=120)
+            output = outputs[node - 1]
             if process.returncode != 0:
                 raise Failure(f"formatting node {node}'s storage failed:\n{output[-2000:]}")
         return cluster_id
@@ -446,11 +518,18 @@ class Supervisor:
                     for n in waiting))
             time.sleep(0.1)
 
+    def admin_tool_arguments(self):
+        """What Kafka's own tools need besides --bootstrap-server to be let in."""
+        if not self.args.secure:
+            return []
+        return ["--command-config", kafka_secure.admin_java_properties(self.state.secure_dir())]
+
     def create_topics(self):
         shared = shared_settings(self.nodes)
         creations = [(topic, subprocess.Popen(
             java_command("org.apache.kafka.tools.TopicCommand", [
-                "--bootstrap-server", self.cluster["bootstrap"], "--create",
+                "--bootstrap-server", self.cluster["bootstrap"], *self.admin_tool_arguments(),
+                "--create",
                 "--if-not-exists", "--topic", topic, "--partitions", str(partitions),
                 "--replication-factor", shared["default.replication.factor"],
                 "--config", f"min.insync.replicas={shared['min.insync.replicas']}"]
@@ -466,7 +545,8 @@ class Supervisor:
         deadline = time.monotonic() + 60
         for topic, partitions in TOPICS:
             while True:
-                led = partition_leaders(self.cluster["bootstrap"], topic)
+                led = partition_leaders(self.cluster["bootstrap"], topic,
+                                        self.state.client_config(self.cluster))
                 if len(led) == partitions and all(leader >= 0 for leader in led.values()):
                     break
                 if time.monotonic() > deadline:
@@ -505,6 +585,29 @@ class Supervisor:
         say(f"SASL/SCRAM-SHA-512 listeners at {self.cluster['sasl_bootstrap']}; user kitchen's "
             f"client properties in {properties}")
 
+    def create_acls(self):
+        """The users' ACLs (kafka_secure.ACLS), by Kafka 3.9's AclCommand, three at a
+        time (ten JVMs at once, each logging in with TLS and SCRAM, starve two cores
+        past the tools' 60 s timeout); one that fails is run once more (adding an ACL
+        that exists changes nothing)."""
+        waiting = [(arguments, 2) for arguments in kafka_secure.acl_arguments(
+            self.cluster["bootstrap"], self.state.secure_dir())]
+        running = []
+        while waiting or running:
+            while waiting and len(running) < 3:
+                arguments, tries = waiting.pop(0)
+                running.append((arguments, tries, subprocess.Popen(
+                    java_command("kafka.admin.AclCommand", arguments, None, tool=True),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, text=True)))
+            arguments, tries, process = running.pop(0)
+            output, _ = process.communicate(timeout=180)
+            if process.returncode != 0:
+                if tries <= 1:
+                    raise Failure(f"creating the ACLs failed:\n{output[-2000:]}")
+                waiting.append((arguments, tries - 1))
+        say(f"ACLs for users {', '.join(kafka_secure.USERS)} (README, \"Security\")")
+
     # --- running
 
     def up(self):
@@ -512,7 +615,16 @@ class Supervisor:
         check_installed()
         self.prepare_state()
         clients, controllers, sasl = self.choose_ports()
-        self.write_properties(clients, controllers, sasl)
+        secure = None
+        if self.args.secure:
+            try:
+                store_password = kafka_secure.make_certificates(self.state.secure_dir())
+            except kafka_secure.SecureSetupError as error:
+                raise Failure(str(error))
+            self.passwords = kafka_secure.new_passwords()
+            secure = kafka_secure.broker_settings(self.state.secure_dir(), store_password,
+                                                  self.passwords)
+        self.write_properties(clients, controllers, sasl, secure)
         self.cluster = {
             "kafka_version": kafka_version(),
             "supervisor_pid": os.getpid(),
@@ -523,6 +635,14 @@ class Supervisor:
         }
         if sasl:
             self.cluster["sasl_bootstrap"] = ",".join(f"127.0.0.1:{p}" for p in sasl)
+        if secure:
+            self.cluster["secure"] = True
+            self.cluster["users"] = kafka_secure.write_client_files(
+                self.state.secure_dir(), self.cluster["bootstrap"], self.passwords)
+            self.cluster["ca"] = os.path.join(self.state.secure_dir(), "ca.pem")
+            self.cluster["admin_properties"] = self.state.client_config(self.cluster)
+            self.cluster["admin_java_properties"] = kafka_secure.admin_java_properties(
+                self.state.secure_dir())
         self.state.save(self.cluster)
         say(f"formatting {self.nodes} node(s) of Kafka {kafka_version()} in {self.state.dir}")
         self.cluster["cluster_id"] = self.format_storage()
@@ -533,6 +653,12 @@ class Supervisor:
         self.create_topics()
         if sasl:
             self.create_scram_user()
+        if secure:
+            self.create_acls()
+            say(f"TLS and SASL/{kafka_secure.MECHANISM} only, at {self.cluster['bootstrap']}; "
+                f"CA {self.cluster['ca']}")
+            for user, path in self.cluster["users"].items():
+                say(f"user {user}'s client properties in {path}")
         self.control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.control.bind(self.state.socket_address)
         self.control.listen(4)
@@ -645,7 +771,8 @@ def detach(args):
     argv = [sys.executable, os.path.abspath(__file__), "--state_dir", args.state_dir, "up",
             "--foreground", "--detached", "--nodes", str(args.nodes), "--port", str(args.port),
             "--heap", args.heap, "--timeout", str(args.timeout),
-            "--stop_timeout", str(args.stop_timeout)] + (["--sasl"] if args.sasl else [])
+            "--stop_timeout", str(args.stop_timeout)] + (["--sasl"] if args.sasl else []) + (
+                ["--secure"] if args.secure else [])
     supervisor = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   text=True, start_new_session=True)
     lines = supervisor.stdout.read().splitlines()
@@ -691,6 +818,11 @@ def command_status(state, args):
     cluster = running_cluster(state)
     print(f"Kafka {cluster['kafka_version']} in {state.dir}, supervisor pid "
           f"{cluster['supervisor_pid']}, bootstrap {cluster['bootstrap']}")
+    if cluster.get("secure"):
+        print(f"secure: TLS and SASL/{kafka_secure.MECHANISM} only, CA {cluster['ca']}; "
+              f"Kafka's tools: --command-config {cluster['admin_java_properties']}")
+        for user, path in cluster["users"].items():
+            print(f"user {user}: client properties {path}")
     if cluster.get("sasl_bootstrap"):
         print(f"SASL/SCRAM bootstrap {cluster['sasl_bootstrap']}, client properties "
               f"{os.path.join(state.dir, 'sasl.properties')}")
@@ -742,9 +874,11 @@ def command_logs(state, args):
     return 0
 
 
-def partition_leaders(bootstrap, topic):
-    """{partition: leader node id} from the cluster's metadata, read with kcat."""
-    done = subprocess.run(["kcat", "-b", bootstrap, "-L", "-J", "-t", topic, "-m", "5"],
+def partition_leaders(bootstrap, topic, config_file=None):
+    """{partition: leader node id} from the cluster's metadata, read with kcat
+    (`config_file`: the librdkafka properties a secure cluster asks for)."""
+    done = subprocess.run(["kcat", "-b", bootstrap, *(["-F", config_file] if config_file else []),
+                           "-L", "-J", "-t", topic, "-m", "5"],
                           capture_output=True, text=True, timeout=30)
     if done.returncode != 0:
         return {}
@@ -765,7 +899,7 @@ def java_string_hash(text):
 
 def command_leader(state, args):
     cluster = running_cluster(state)
-    leaders = partition_leaders(cluster["bootstrap"], args.topic)
+    leaders = partition_leaders(cluster["bootstrap"], args.topic, state.client_config(cluster))
     if args.partition not in leaders:
         raise Failure(f"no partition {args.topic}/{args.partition} in the cluster's metadata")
     if leaders[args.partition] < 0:
@@ -780,7 +914,8 @@ def command_coordinator(state, args):
     cluster = running_cluster(state)
     partitions = int(LOCAL_SETTINGS["offsets.topic.num.partitions"])
     partition = (java_string_hash(args.group) & 0x7FFFFFFF) % partitions
-    leaders = partition_leaders(cluster["bootstrap"], "__consumer_offsets")
+    leaders = partition_leaders(cluster["bootstrap"], "__consumer_offsets",
+                                state.client_config(cluster))
     if not leaders:
         raise Failure("__consumer_offsets does not exist yet: no consumer group has been "
                       "used on this cluster")
@@ -861,6 +996,11 @@ def main(argv):
     up.add_argument("--sasl", action="store_true",
                     help="also a SASL_PLAINTEXT listener per node asking for SCRAM-SHA-512, "
                          "with user kitchen (client properties in STATE/sasl.properties)")
+    up.add_argument("--secure", action="store_true",
+                    help="the secure cluster instead: client listeners ask for TLS and "
+                         "SASL/SCRAM-SHA-512 only, users waiter, cook, manager and board "
+                         "with ACLs; runs Kafka 3.9 (README, \"Security\"); each user's "
+                         "client properties in STATE/secure/USER.properties")
     up.add_argument("--detached", action="store_true", help=argparse.SUPPRESS)
     down = commands.add_parser("down", parents=[common],
                                help="stop the cluster (SIGTERM, SIGKILL after a bound)")
@@ -894,6 +1034,21 @@ def main(argv):
     if not hasattr(args, "state_dir"):
         args.state_dir = DEFAULT_STATE_DIR
     state = State(args.state_dir)
+    global kafka_install
+    try:
+        if args.command == "up":
+            if args.secure and args.sasl:
+                raise Failure("--secure and --sasl: the secure cluster has only TLS and "
+                              "SASL listeners already; give one of them")
+            secure = args.secure
+        else:
+            cluster = state.load()
+            secure = bool(cluster and cluster.get("secure"))
+    except Failure as failure:
+        say(str(failure))
+        return 1
+    if secure:
+        kafka_install = SECURE_KAFKA
     handlers = {"up": command_up, "down": command_down, "status": command_status,
                 "kill": command_signal, "pause": command_signal, "resume": command_signal,
                 "start": command_start, "logs": command_logs, "leader": command_leader,

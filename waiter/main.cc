@@ -4,6 +4,7 @@
 // options, and a run's outcome to an exit status, here; the modes are
 // waiter.h, checking order_form.h, sending order_desk.h.
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -13,6 +14,7 @@
 #include "cli/command_line.h"
 #include "cli/effective_config.h"
 #include "cli/stop_signal.h"
+#include "kafka/admission.h"
 #include "logging/log.h"
 #include "orders/order_event.h"
 #include "orders/order_record.h"
@@ -193,6 +195,16 @@ int main(int argc, char** argv) {
             absl::GetFlag(FLAGS_delivery_timeout)),
         stdout);
     return printed.ok() ? kitchen::cli::kExitOk : UsageError(printed);
+  }
+  // Let in? Refused credentials or TLS stop here, named (kafka/admission.h);
+  // within the delivery timeout, which bounds everything the waiter waits for.
+  if (absl::Status admitted = kitchen::kafka::CheckAdmission(
+          *kafka, std::min(kitchen::kafka::kAdmissionTimeout,
+                           absl::GetFlag(FLAGS_delivery_timeout)));
+      !admitted.ok()) {
+    if (absl::IsInvalidArgument(admitted)) return UsageError(admitted);
+    kitchen::logging::Error("%s", admitted.message());
+    return kitchen::cli::kExitKafka;
   }
   return ExitStatus((*waiter)->Run(*kafka, stop_signal.stop()));
 }
