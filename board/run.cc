@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "board/server.h"
-#include "service/metrics.h"
 #include "cli/exit_codes.h"
 #include "logging/log.h"
+#include "service/metrics.h"
 
 namespace kitchen::board {
 
@@ -29,9 +29,9 @@ int RunBoard(const RunOptions& options, const kafka::ClientConfig& config,
   }
   service::Metrics metrics;
   ServerOptions server_options = options.server;
-  server_options.orders_placed = &metrics.Counter(
-      "kitchen_board_orders_placed_total",
-      "Orders placed from the board's page and acknowledged.");
+  server_options.orders_placed =
+      &metrics.Counter("kitchen_board_orders_placed_total",
+                       "Orders placed from the board's page and acknowledged.");
   std::unique_ptr<service::MetricsEndpoint> endpoint;
   if (options.metrics_port > 0) {
     auto started = service::MetricsEndpoint::Start(

@@ -252,8 +252,7 @@ void Server::Route() {
         absl::StatusOr<nlohmann::json> placed = board_.PlaceBurst(count);
         if (placed.ok() && options_.orders_placed != nullptr &&
             placed->contains("placed") && (*placed)["placed"].is_number()) {
-          options_.orders_placed->Increment(
-              (*placed)["placed"].get<double>());
+          options_.orders_placed->Increment((*placed)["placed"].get<double>());
         }
         return placed;
       });

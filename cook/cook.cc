@@ -98,13 +98,13 @@ void Cook::Publish(const kitchen::v1::Order& order, const service::Position& at,
     sent = transaction_->Send(outgoing);
   } else {
     const auto sent_at = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
-    while (absl::IsResourceExhausted(sent =
-                                         events_->Send(outgoing, sent_at))) {
+    while (absl::IsResourceExhausted(sent = events_->Send(outgoing, sent_at))) {
       events_->Poll(10);
     }
     events_->Poll(0);
   }
-  if (!sent.ok() && metrics_.has_value()) metrics_->delivery_errors->Increment();
+  if (!sent.ok() && metrics_.has_value())
+    metrics_->delivery_errors->Increment();
   if (!sent.ok() && events_failed_++ == 0) {
     logging::Warning("cannot send an order event: %s", sent.message());
   }

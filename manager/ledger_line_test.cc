@@ -179,20 +179,18 @@ TEST(LedgerLineTest, RecordsTheTraceIdAndReadsLinesWrittenWithout) {
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->trace_id, "");
   EXPECT_EQ(FormatLedgerLine(*old), old_line) << "written back as it was";
-  for (const char* bad :
-       {"\"\"", "\"4BF92F3577B34DA6A3CE929D0E0E4736\"",
-        "\"4bf92f3577b34da6a3ce929d0e0e473\"",
-        "\"00000000000000000000000000000000\"",
-        "\"4bf92f3577b34da6a3ce929d0e0e4736-\"", "17"}) {
+  for (const char* bad : {"\"\"", "\"4BF92F3577B34DA6A3CE929D0E0E4736\"",
+                          "\"4bf92f3577b34da6a3ce929d0e0e473\"",
+                          "\"00000000000000000000000000000000\"",
+                          "\"4bf92f3577b34da6a3ce929d0e0e4736-\"", "17"}) {
     absl::StatusOr<LedgerEntry> parsed =
         ParseLedgerLine(WithField(line, "trace_id", bad));
     EXPECT_FALSE(parsed.ok()) << bad;
   }
-  EXPECT_EQ(ParseLedgerLine(WithField(line, "trace_id", "\"x\""))
-                .status()
-                .message(),
-            "ledger line's \"trace_id\" is not a trace id (32 lowercase hex "
-            "digits, not all zeros)");
+  EXPECT_EQ(
+      ParseLedgerLine(WithField(line, "trace_id", "\"x\"")).status().message(),
+      "ledger line's \"trace_id\" is not a trace id (32 lowercase hex "
+      "digits, not all zeros)");
 }
 
 TEST(LedgerLineTest, RejectsNumbersOutOfTheirRangeInsteadOfTruncating) {

@@ -74,10 +74,9 @@ void Recorder::ExportMetrics(service::Metrics& metrics) {
       &metrics.Histogram("kitchen_ledger_sync_seconds",
                          "Writing and fsyncing one batch of ledger lines.",
                          service::IoLatencyBuckets()),
-      &metrics.Histogram("kitchen_ledger_batch_orders",
-                         "Orders per ledger sync.",
-                         {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000,
-                          5000, 10000}),
+      &metrics.Histogram(
+          "kitchen_ledger_batch_orders", "Orders per ledger sync.",
+          {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}),
   };
 }
 

@@ -133,8 +133,7 @@ void DeadLetterQueue::Park(const kafka::Message& message,
   pending->reason = reason;
   pending->key = std::string(message.key());
   pending->value = std::string(message.value());
-  pending->headers =
-      DeadLetterHeaders(message, reason, consumer_group_, trace);
+  pending->headers = DeadLetterHeaders(message, reason, consumer_group_, trace);
   // The original's first, less its traceparent: up to the first of ours.
   pending->original_headers = static_cast<size_t>(
       std::find_if(pending->headers.begin(), pending->headers.end(),
@@ -233,8 +232,7 @@ absl::Status DeadLetterQueue::Poll(std::vector<DeadLetter>& safe) {
       if (delivered.ok()) {
         ++parked_;
         logging::Warning("bad record at %s sent to %s%s: %s",
-                         pending.WhereTraced(),
-                         topic_,
+                         pending.WhereTraced(), topic_,
                          pending.cut == 0   ? ""
                          : pending.cut == 1 ? " without its value"
                                             : " without its key, value and "

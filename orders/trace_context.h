@@ -16,7 +16,8 @@
 // Usage:
 //   TraceContext trace = TraceContext::New();                   // the waiter
 //   headers.push_back({kTraceparentHeader, trace.header()});
-//   TraceContext mine = TraceContext::Continue(message.header(kTraceparentHeader));
+//   TraceContext mine =
+//   TraceContext::Continue(message.header(kTraceparentHeader));
 //   logging::Info("cooking ... trace %s", mine.trace_id());
 
 #ifndef KITCHEN_ORDERS_TRACE_CONTEXT_H_

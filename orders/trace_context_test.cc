@@ -75,11 +75,11 @@ TEST(TraceContextTest, RefusesAnythingButAStrictVersion00Traceparent) {
   const std::string cases[] = {
       "",
       "00",
-      valid.substr(0, 54),                        // one short
-      valid + "-",                                // one long
-      valid + "-extra",                           // version 00 has no more
-      "01" + valid.substr(2),                     // another version
-      "ff" + valid.substr(2),                     // the forbidden version
+      valid.substr(0, 54),     // one short
+      valid + "-",             // one long
+      valid + "-extra",        // version 00 has no more
+      "01" + valid.substr(2),  // another version
+      "ff" + valid.substr(2),  // the forbidden version
       "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // upper
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01",
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A",

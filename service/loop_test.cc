@@ -261,15 +261,13 @@ TEST_F(LoopTest, EachRecordIsHandledInItsTraceWithASpanOfTheServicesOwn) {
   ASSERT_TRUE(produce("invalid", {{"traceparent", "00-\xff\n-01"}}));
   // Upper-case hex: not a valid version-00 traceparent.
   ASSERT_TRUE(produce(
-      "upper",
-      {{"traceparent",
-        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}}));
+      "upper", {{"traceparent",
+                 "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"}}));
   const std::string poison_span =
       "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-  ASSERT_TRUE(harness_
-                  ->ProduceRaw("3", "\xff poison",
-                               {{"traceparent", poison_span}})
-                  .ok());
+  ASSERT_TRUE(
+      harness_->ProduceRaw("3", "\xff poison", {{"traceparent", poison_span}})
+          .ok());
 
   NotingHandler handler(Progress::kStoredOffsets);
   auto running = Run(handler, "traced");
@@ -306,8 +304,8 @@ TEST_F(LoopTest, EachRecordIsHandledInItsTraceWithASpanOfTheServicesOwn) {
     if (header.name == "traceparent") ++traceparents;
   }
   EXPECT_EQ(traceparents, 1);
-  absl::optional<orders::TraceContext> copy = orders::TraceContext::Parse(
-      parked[0].header("traceparent").value_or(""));
+  absl::optional<orders::TraceContext> copy =
+      orders::TraceContext::Parse(parked[0].header("traceparent").value_or(""));
   ASSERT_TRUE(copy.has_value());
   EXPECT_EQ(copy->trace_id(), "0af7651916cd43dd8448eb211c80319c");
   EXPECT_NE(copy->span_id(), "b7ad6b7169203331");

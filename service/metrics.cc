@@ -23,8 +23,7 @@ using prometheus::BuildGauge;
 
 const absl::Time kStarted = absl::Now();
 
-prometheus::MetricFamily Basic(const std::string& name,
-                               const std::string& help,
+prometheus::MetricFamily Basic(const std::string& name, const std::string& help,
                                prometheus::MetricType type, double value) {
   prometheus::MetricFamily family;
   family.name = name;
@@ -43,10 +42,11 @@ prometheus::MetricFamily Basic(const std::string& name,
 // The process basics Prometheus' client libraries export, from /proc.
 std::vector<prometheus::MetricFamily> ProcessBasics() {
   std::vector<prometheus::MetricFamily> families;
-  families.push_back(Basic("process_start_time_seconds",
-                           "Start time of the process since the Unix epoch.",
-                           prometheus::MetricType::Gauge,
-                           absl::ToDoubleSeconds(kStarted - absl::UnixEpoch())));
+  families.push_back(
+      Basic("process_start_time_seconds",
+            "Start time of the process since the Unix epoch.",
+            prometheus::MetricType::Gauge,
+            absl::ToDoubleSeconds(kStarted - absl::UnixEpoch())));
   std::ifstream stat("/proc/self/stat");
   std::string text((std::istreambuf_iterator<char>(stat)),
                    std::istreambuf_iterator<char>());
@@ -66,8 +66,8 @@ std::vector<prometheus::MetricFamily> ProcessBasics() {
                                prometheus::MetricType::Counter,
                                (utime + stime) / ticks));
       families.push_back(
-          Basic("process_resident_memory_bytes", "Resident memory size in bytes.",
-                prometheus::MetricType::Gauge,
+          Basic("process_resident_memory_bytes",
+                "Resident memory size in bytes.", prometheus::MetricType::Gauge,
                 rss * static_cast<double>(sysconf(_SC_PAGESIZE))));
     }
   }
@@ -82,8 +82,8 @@ std::vector<double> OrderLatencyBuckets() {
 }
 
 std::vector<double> IoLatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
 }
 
 Metrics::Metrics()

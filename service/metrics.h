@@ -14,7 +14,8 @@
 //
 // Usage:
 //   Metrics metrics;
-//   prometheus::Counter& cooked = metrics.Counter("kitchen_orders_cooked_total",
+//   prometheus::Counter& cooked =
+//   metrics.Counter("kitchen_orders_cooked_total",
 //                                                 "Orders cooked (READY).");
 //   auto endpoint = MetricsEndpoint::Start(metrics, "127.0.0.1", 9464);
 //   ... cooked.Increment();

@@ -25,8 +25,9 @@ TEST(MetricsTest, CountsPerPartitionAndLagInThePrometheusTextFormat) {
   metrics.SetLag({{"pizza-order", 2, 5}, {"pizza-order", 4, -1}});
   metrics.Rebalanced("assigned");
   metrics.Counter("kitchen_orders_cooked_total", "Orders cooked.").Increment(7);
-  metrics.Histogram("kitchen_order_placed_to_ready_seconds", "Latency.",
-                    OrderLatencyBuckets())
+  metrics
+      .Histogram("kitchen_order_placed_to_ready_seconds", "Latency.",
+                 OrderLatencyBuckets())
       .Observe(0.2);
   const std::string text = metrics.Text();
   for (const char* line : {

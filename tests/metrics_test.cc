@@ -89,13 +89,12 @@ TEST_F(MetricsTest, CountersEqualTheOrdersPlacedAndTheLagIsZeroOnceQuiet) {
   const int manager_port = FreePort();
   ASSERT_GT(cook_port, 0);
   ASSERT_GT(manager_port, 0);
-  auto cook =
-      StartService("cook", {"--prep_time=0", absl::StrCat("--metrics_port=",
-                                                          cook_port)});
+  auto cook = StartService(
+      "cook", {"--prep_time=0", absl::StrCat("--metrics_port=", cook_port)});
   ASSERT_TRUE(cook.ok()) << cook.status();
-  auto manager = StartService(
-      "manager", {"--ledger=" + TempPath("ledger.jsonl"),
-                  absl::StrCat("--metrics_port=", manager_port)});
+  auto manager =
+      StartService("manager", {"--ledger=" + TempPath("ledger.jsonl"),
+                               absl::StrCat("--metrics_port=", manager_port)});
   ASSERT_TRUE(manager.ok()) << manager.status();
   ASSERT_TRUE((*cook)->WaitForStderr(
       absl::StrCat("metrics at http://127.0.0.1:", cook_port, "/metrics"),

@@ -98,12 +98,13 @@ TEST_F(TraceTest, OneOrdersTraceIdRunsFromTheWaiterToTheLedger) {
   }
 
   // The ledger's line of the order records it.
-  EXPECT_TRUE(WaitUntil(
-      [&] { return absl::StrContains(ReadFile(ledger), order_id); },
-      absl::Seconds(30)))
+  EXPECT_TRUE(
+      WaitUntil([&] { return absl::StrContains(ReadFile(ledger), order_id); },
+                absl::Seconds(30)))
       << (*manager)->Stderr();
-  EXPECT_TRUE(absl::StrContains(LineWith(ReadFile(ledger), order_id),
-                                absl::StrCat("\"trace_id\":\"", trace_id, "\"")))
+  EXPECT_TRUE(
+      absl::StrContains(LineWith(ReadFile(ledger), order_id),
+                        absl::StrCat("\"trace_id\":\"", trace_id, "\"")))
       << ReadFile(ledger);
 }
 
@@ -123,7 +124,8 @@ TEST_F(TraceTest, ARecordWithoutTraceparentStartsATraceAtTheCook) {
       << (*cook)->Stderr();
   std::smatch said;
   const std::string ready = LineWith((*cook)->Stderr(), "ready: marinara");
-  ASSERT_TRUE(std::regex_search(ready, said, std::regex("trace ([0-9a-f]{32})")))
+  ASSERT_TRUE(
+      std::regex_search(ready, said, std::regex("trace ([0-9a-f]{32})")))
       << ready;
   const std::string cook_trace = said[1];
   std::vector<Record> events =
@@ -136,8 +138,8 @@ TEST_F(TraceTest, ARecordWithoutTraceparentStartsATraceAtTheCook) {
       << (*manager)->Stderr();
   std::smatch recorded;
   const std::string line = LineWith(ReadFile(ledger), order.order_id());
-  ASSERT_TRUE(std::regex_search(
-      line, recorded, std::regex("\"trace_id\":\"([0-9a-f]{32})\"")))
+  ASSERT_TRUE(std::regex_search(line, recorded,
+                                std::regex("\"trace_id\":\"([0-9a-f]{32})\"")))
       << line;
   EXPECT_NE(recorded[1], cook_trace)
       << "no traceparent: each service starts its own trace";

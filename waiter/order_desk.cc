@@ -103,9 +103,8 @@ absl::string_view TraceId(const PlacedOrder& placed) {
 void OrderDesk::OnResult(const PlacedOrder& placed) {
   if (!placed.status.ok()) {
     ++tally_.failed;
-    logging::Error("order %s (trace %s) NOT placed: %s",
-                   Describe(placed.value), TraceId(placed),
-                   placed.status.message());
+    logging::Error("order %s (trace %s) NOT placed: %s", Describe(placed.value),
+                   TraceId(placed), placed.status.message());
     return;
   }
   ++tally_.acknowledged;

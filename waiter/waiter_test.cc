@@ -252,8 +252,8 @@ TEST_F(WaiterTest, OneOrderIsReportedOnceAcknowledged) {
       lines[0], ": quattro formaggi for table 4 -> pizza-order partition "))
       << lines[0];
   // The order's trace id last: 32 hex digits.
-  EXPECT_TRUE(std::regex_search(lines[0],
-                                std::regex(" offset 0 trace [0-9a-f]{32}$")))
+  EXPECT_TRUE(
+      std::regex_search(lines[0], std::regex(" offset 0 trace [0-9a-f]{32}$")))
       << lines[0];
   EXPECT_EQ(Records(), 1);
 }
