@@ -475,19 +475,35 @@ std::vector<PartitionLag> Consumer::Lag(LagFrom from) {
                        RD_KAFKA_RESP_ERR_NO_ERROR) {
     for (int i = 0; i < committed->cnt; ++i) committed->elems[i].offset = -1;
   }
+  // The watermarks of the last fetch where there was one; the others asked of
+  // the leaders all at once, 5 s in all. (Not one
+  // rd_kafka_query_watermark_offsets each: in librdkafka 2.0.2 it can wait far
+  // past its timeout while a partition's leader is a broker just killed, and
+  // held a manager's first turn after a rebalance for good.)
+  std::vector<Watermarks> marks(assigned->cnt, Watermarks{-1, -1});
+  std::vector<TopicPartition> unknown;
+  std::vector<int> unknown_at;
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = assigned->elems[i];
+    if (rd_kafka_get_watermark_offsets(
+            handle_.get(), partition.topic, partition.partition, &marks[i].low,
+            &marks[i].high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        marks[i].high < 0) {
+      unknown.push_back({partition.topic, partition.partition});
+      unknown_at.push_back(i);
+    }
+  }
+  std::vector<absl::StatusOr<Watermarks>> asked =
+      QueryLogBounds(unknown, absl::Seconds(5));
+  for (size_t j = 0; j < asked.size(); ++j) {
+    marks[unknown_at[j]] = asked[j].ok() ? *asked[j] : Watermarks{-1, -1};
+  }
   for (int i = 0; i < assigned->cnt; ++i) {
     const rd_kafka_topic_partition_t& partition = assigned->elems[i];
     PartitionLag lag{partition.topic, partition.partition, -1};
-    int64_t low = -1;
-    int64_t high = -1;
-    rd_kafka_resp_err_t got = rd_kafka_get_watermark_offsets(
-        handle_.get(), partition.topic, partition.partition, &low, &high);
-    if (got != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) {
-      got = rd_kafka_query_watermark_offsets(handle_.get(), partition.topic,
-                                             partition.partition, &low, &high,
-                                             5000);
-    }
-    if (got == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
+    const int64_t low = marks[i].low;
+    const int64_t high = marks[i].high;
+    if (high >= 0) {
       // Unset position: from the committed offset, else from the start (what
       // auto.offset.reset=earliest will consume).
       int64_t position = partition.offset >= 0 ? partition.offset

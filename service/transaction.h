@@ -61,8 +61,14 @@ namespace kitchen::service {
 struct TransactionOptions {
   std::string transactional_id;
   absl::Duration transaction_timeout = absl::Seconds(10);
-  // How long the offsets may take to join the transaction (see above).
-  absl::Duration offsets_deadline = absl::Seconds(10);
+  // How long the offsets may take to join the transaction (see above):
+  // longer than a group coordinator's failover (the dead broker's session,
+  // 9 s, then a new coordinator) plus the transaction's timeout, after which
+  // the broker aborts it and the call returns with that error, so that a
+  // killed broker costs a pause and an abort, not a stopped cook (measured:
+  // with 10 s, a cook stopped in kafka_cluster_test when the node killed held
+  // its group's coordinator).
+  absl::Duration offsets_deadline = absl::Seconds(40);
   // init_transactions, commit and abort: librdkafka enforces these itself.
   absl::Duration call_timeout = absl::Seconds(10);
 };
