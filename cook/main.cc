@@ -15,8 +15,8 @@
 #include "cli/stop_signal.h"
 #include "cook/cook.h"
 #include "kafka/topic_name.h"
-#include "orders/order_event.h"
 #include "logging/log.h"
+#include "orders/order_event.h"
 #include "service/consumer_service.h"
 
 ABSL_FLAG(
@@ -71,10 +71,10 @@ int main(int argc, char** argv) {
   kitchen::logging::SetServiceName("cook");
   kitchen::cli::StopSignal stop_signal;  // Before any other thread starts.
 
-  auto args = service::ParseCommandLine(argc, argv, kUsage,
-                                        {"group", "prep_time", "lag_interval",
-                                         "cook_id", "status_topic",
-                                         "batch_max_delay"});
+  auto args =
+      service::ParseCommandLine(argc, argv, kUsage,
+                                {"group", "prep_time", "lag_interval",
+                                 "cook_id", "status_topic", "batch_max_delay"});
   if (!args.ok()) return service::UsageError(args.status().message());
   if (args->positional.size() > 1) {
     return service::UsageError(absl::StrFormat(
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   cook.status_topic = absl::GetFlag(FLAGS_status_topic);
   if (absl::Status valid = kitchen::kafka::ValidateTopicName(cook.status_topic);
       !valid.ok()) {
-    return service::UsageError(absl::StrCat("--status_topic: ", valid.message()));
+    return service::UsageError(
+        absl::StrCat("--status_topic: ", valid.message()));
   }
   cook.hold_transaction = absl::GetFlag(FLAGS_test_hold_transaction);
   const absl::Duration batch_max_delay = absl::GetFlag(FLAGS_batch_max_delay);
@@ -114,8 +115,8 @@ int main(int argc, char** argv) {
   options.transactional_id = absl::StrCat(options.group, "-", cook.cook_id);
   options.detail =
       absl::StrCat("prep time ", absl::FormatDuration(prep_time), ", cook ",
-                   cook.cook_id, ", transactional id ", options.transactional_id,
-                   ", events on ", cook.status_topic);
+                   cook.cook_id, ", transactional id ",
+                   options.transactional_id, ", events on ", cook.status_topic);
   options.loop.log_lag = true;
   options.loop.lag_interval = absl::GetFlag(FLAGS_lag_interval);
   options.loop.batch_max_records = 1000;

@@ -65,8 +65,10 @@ TEST(OrderEventTest, AForeignOrderWithoutIdOrTimeHasNeither) {
 }
 
 TEST(OrderEventTest, WhatIsNotAnEventIsRefusedSayingWhy) {
-  EXPECT_NE(DecodeEvent("\xff\xff garbage").status().message().find(
-                "not a kitchen.v1.OrderEvent"),
+  EXPECT_NE(DecodeEvent("\xff\xff garbage")
+                .status()
+                .message()
+                .find("not a kitchen.v1.OrderEvent"),
             std::string::npos);
   OrderEvent no_state;
   no_state.set_table(3);

@@ -83,10 +83,9 @@ int Run(ServiceOptions options,
         const kafka::Properties& command_line_properties,
         absl::Notification& stop, const HandlerFactory& make_handler) {
   return Run(std::move(options), command_line_properties, stop,
-             ContextHandlerFactory(
-                 [&make_handler](const ServiceContext&) {
-                   return make_handler();
-                 }));
+             ContextHandlerFactory([&make_handler](const ServiceContext&) {
+               return make_handler();
+             }));
 }
 
 int Run(ServiceOptions options,
@@ -143,7 +142,8 @@ int Run(ServiceOptions options,
                            options.consumer_defaults.end());
   const bool transactional = !options.transactional_id.empty();
   // Offsets go in the transactions only.
-  if (transactional) consumer_defaults.push_back({"enable.auto.commit", "false"});
+  if (transactional)
+    consumer_defaults.push_back({"enable.auto.commit", "false"});
   absl::StatusOr<kafka::ConfPtr> conf =
       kafka::BuildConf(*kafka, consumer_defaults);
   if (!conf.ok()) return UsageError(conf.status().message());
@@ -180,9 +180,9 @@ int Run(ServiceOptions options,
   std::unique_ptr<Presence> presence;
   if (const std::string members_topic = absl::GetFlag(FLAGS_members_topic);
       !members_topic.empty() && !options.member.empty()) {
-    absl::StatusOr<std::unique_ptr<Presence>> started = Presence::Start(
-        *kafka, members_topic,
-        {options.group, options.member, options.name, topic});
+    absl::StatusOr<std::unique_ptr<Presence>> started =
+        Presence::Start(*kafka, members_topic,
+                        {options.group, options.member, options.name, topic});
     if (started.ok()) {
       presence = *std::move(started);
       options.loop.on_assignment =

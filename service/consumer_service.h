@@ -85,14 +85,15 @@ using HandlerFactory =
 
 // What a handler may use besides its own flags.
 struct ServiceContext {
-  const kafka::ClientConfig& kafka;  // The user's Kafka configuration.
+  const kafka::ClientConfig& kafka;    // The user's Kafka configuration.
   TransactionalProducer* transaction;  // With transactional_id only.
   // The service's metrics, for the handler's own (service/metrics.h); served
   // at /metrics with --metrics_port. Outlives the handler.
   Metrics* metrics = nullptr;
 };
-using ContextHandlerFactory = std::function<absl::StatusOr<
-    std::unique_ptr<Handler>>(const ServiceContext& context)>;
+using ContextHandlerFactory =
+    std::function<absl::StatusOr<std::unique_ptr<Handler>>(
+        const ServiceContext& context)>;
 
 // cli::ParseCommandLine, with the flags every consumer shares bound to their
 // environment variables besides `own_flags`.

@@ -150,7 +150,7 @@ class Loop : public kafka::RebalanceListener {
   absl::Time next_lag_log_ = absl::Now();
   absl::Time next_lag_metric_ = absl::Now();
   bool assigned_since_poll_ = false;  // Partitions arrived in the last Poll().
-  bool revoking_ = false;  // Inside OnRevoke: nothing to rewind.
+  bool revoking_ = false;             // Inside OnRevoke: nothing to rewind.
 
   kitchen::v1::Order order_;  // The order being read; reused.
   int batch_records_ = 0;     // Handled since the last flush,

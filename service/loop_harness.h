@@ -2,11 +2,11 @@
 //
 // Testonly: a handler run in the consumer loop (service/loop.h) inside the
 // test's own process, against an in-process dev broker holding pizza-order,
-// pizza-order.dlq and order-status, so a handler's tests see it consume, dead-letter and
-// keep progress over the real Kafka protocol without starting a service. What
-// a test waits on is what another client can see from outside, never the
-// handler's own state while its loop runs: committed offsets, the dead-letter
-// topic, the handler's files.
+// pizza-order.dlq and order-status, so a handler's tests see it consume,
+// dead-letter and keep progress over the real Kafka protocol without starting a
+// service. What a test waits on is what another client can see from outside,
+// never the handler's own state while its loop runs: committed offsets, the
+// dead-letter topic, the handler's files.
 //
 // Usage:
 //   auto harness = LoopHarness::Start();
@@ -120,8 +120,8 @@ class LoopHarness {
 
   // Runs `handler` in a Loop whose consumer is in `group` on pizza-order,
   // dead-lettering to pizza-order.dlq, until Stop(). With
-  // options.transaction, as a transactional service runs on the dev broker. `handler` must outlive
-  // the running loop.
+  // options.transaction, as a transactional service runs on the dev broker.
+  // `handler` must outlive the running loop.
   absl::StatusOr<std::unique_ptr<RunningLoop>> Run(
       Handler& handler, const std::string& group,
       LoopOptions options = LoopOptions());

@@ -592,17 +592,17 @@ TEST_F(LoopTest, AnAbortedTransactionRewindsAndTheRecordsComeAgain) {
       TransactionalProducer::Create(harness_->config(), {"loop-test"});
   ASSERT_TRUE(transaction.ok()) << transaction.status();
   // The first transaction's offsets are refused as a stale generation's.
-  rd_kafka_mock_push_request_errors(harness_->mock(), /*TxnOffsetCommit*/ 28,
-                                    1, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION);
+  rd_kafka_mock_push_request_errors(harness_->mock(), /*TxnOffsetCommit*/ 28, 1,
+                                    RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION);
   NotingHandler handler(Progress::kOffsetsInTransaction);
   LoopOptions options;
   options.transaction = transaction->get();
   options.batch_max_records = 1000;
   options.batch_max_delay = absl::Seconds(1);
   auto running = Run(handler, "transactional", options);
-  EXPECT_TRUE(WaitUntil(
-      [&] { return harness_->Committed("transactional") == 6; },
-      absl::Seconds(30)))
+  EXPECT_TRUE(
+      WaitUntil([&] { return harness_->Committed("transactional") == 6; },
+                absl::Seconds(30)))
       << harness_->Committed("transactional");
   EXPECT_TRUE(running->Stop().ok());
   EXPECT_EQ((*transaction)->aborted(), 1);

@@ -53,8 +53,8 @@ absl::Status TransactionalProducer::Init() {
       config_,
       {
           {"transactional.id", options_.transactional_id},
-          {"transaction.timeout.ms",
-           absl::StrCat(absl::ToInt64Milliseconds(options_.transaction_timeout))},
+          {"transaction.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(
+                                         options_.transaction_timeout))},
           // Records wait for their batch's commit anyway.
           {"linger.ms", "5"},
       });
@@ -171,9 +171,8 @@ absl::optional<rd_kafka_error_t*> TransactionalProducer::SendOffsets(
   call->offsets.reset(
       rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const kafka::TopicPartition& partition : offsets) {
-    rd_kafka_topic_partition_list_add(call->offsets.get(),
-                                      partition.topic.c_str(),
-                                      partition.partition)
+    rd_kafka_topic_partition_list_add(
+        call->offsets.get(), partition.topic.c_str(), partition.partition)
         ->offset = partition.offset;
   }
   call->group = std::move(group);
@@ -206,14 +205,14 @@ absl::StatusOr<TransactionOutcome> TransactionalProducer::Commit(
     absl::optional<rd_kafka_error_t*> sent =
         SendOffsets(offsets, std::move(group));
     if (!sent.has_value()) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "sending the consumed offsets to the transaction did not finish "
-            "within ",
-            absl::FormatDuration(options_.offsets_deadline),
-            " (the group coordinator is unreachable; librdkafka 2.0.2 does not "
-            "enforce that call's timeout): stopping; the broker aborts the "
-            "open transaction after transaction.timeout.ms, and these orders "
-            "are handled again by whoever gets their partitions"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "sending the consumed offsets to the transaction did not finish "
+          "within ",
+          absl::FormatDuration(options_.offsets_deadline),
+          " (the group coordinator is unreachable; librdkafka 2.0.2 does not "
+          "enforce that call's timeout): stopping; the broker aborts the "
+          "open transaction after transaction.timeout.ms, and these orders "
+          "are handled again by whoever gets their partitions"));
     }
     // A retriable error too is the end of this transaction: abort, go again.
     if (*sent != nullptr) {
@@ -224,8 +223,8 @@ absl::StatusOr<TransactionOutcome> TransactionalProducer::Commit(
   // says which.
   rd_kafka_poll(handle_.get(), 0);
   if (!delivery_failure_.empty()) {
-    return Abort(absl::StrCat("a record was not delivered: ",
-                              delivery_failure_));
+    return Abort(
+        absl::StrCat("a record was not delivered: ", delivery_failure_));
   }
   while (true) {
     rd_kafka_error_t* failed = rd_kafka_commit_transaction(
@@ -258,9 +257,10 @@ absl::StatusOr<TransactionOutcome> TransactionalProducer::OnFatal(
   if (fenced && age < options_.transaction_timeout) {
     return absl::FailedPreconditionError(absl::StrCat(
         "fenced by another producer with transactional id ",
-        options_.transactional_id, " (", why, ") while this one's "
-        "transaction was ", absl::FormatDuration(absl::Trunc(
-            age, absl::Milliseconds(1))),
+        options_.transactional_id, " (", why,
+        ") while this one's "
+        "transaction was ",
+        absl::FormatDuration(absl::Trunc(age, absl::Milliseconds(1))),
         " old: two instances were given one id; stopping, the other goes "
         "on"));
   }
@@ -289,8 +289,8 @@ absl::StatusOr<TransactionOutcome> TransactionalProducer::Abort(
                      IsFenced(failed.get()));
     }
     if (!rd_kafka_error_is_retriable(failed.get())) {
-      return Recover(absl::StrCat(why, "; then aborting: ",
-                                  rd_kafka_error_string(failed.get())));
+      return Recover(absl::StrCat(
+          why, "; then aborting: ", rd_kafka_error_string(failed.get())));
     }
     // Timed out: a new producer aborts it for certain (init_transactions
     // ends whatever its transactional id left open).

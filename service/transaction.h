@@ -27,9 +27,9 @@
 //    producer (librdkafka refuses concurrent ones), so Commit() fails
 //    (DeadlineExceeded) and the service must stop; the broker aborts the
 //    transaction at its timeout. The destructor then waits up to
-//    `call_timeout` for that thread to return and joins it; only if the call still has not
-//    returned is the thread detached and the handle left to the process's
-//    exit (destroying a handle in use would be a use after free).
+//    `call_timeout` for that thread to return and joins it; only if the call
+//    still has not returned is the thread detached and the handle left to the
+//    process's exit (destroying a handle in use would be a use after free).
 //
 // Usage:
 //   auto producer = TransactionalProducer::Create(config, {"cook-cook-1"});

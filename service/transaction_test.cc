@@ -105,8 +105,7 @@ TEST_F(TransactionTest, FencedWhileYoungMeansAnotherInstanceHasTheIdSoStop) {
   absl::StatusOr<TransactionOutcome> outcome =
       (*producer)->Commit(offsets_, Group());
   ASSERT_FALSE(outcome.ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(outcome.status()))
-      << outcome.status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(outcome.status())) << outcome.status();
   EXPECT_NE(outcome.status().message().find(
                 "fenced by another producer with transactional id cook-1"),
             std::string::npos)
@@ -122,8 +121,9 @@ TEST_F(TransactionTest, FencedAfterOutlivingItsTimeoutMakesANewProducer) {
   // and the fenced request goes out at once (not after a metadata wait that
   // a loaded machine can stretch past the record's timeout).
   ASSERT_TRUE(SendOne(**producer).ok());
-  ASSERT_EQ((*producer)->Commit(offsets_, Group()).value_or(
-                TransactionOutcome::kAborted),
+  ASSERT_EQ((*producer)
+                ->Commit(offsets_, Group())
+                .value_or(TransactionOutcome::kAborted),
             TransactionOutcome::kCommitted);
   rd_kafka_mock_push_request_errors(broker_->cluster(), kAddPartitionsToTxn, 1,
                                     RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
@@ -151,8 +151,7 @@ TEST_F(TransactionTest, FencedAfterOutlivingItsTimeoutMakesANewProducer) {
 TEST_F(TransactionTest, AnOffsetSendPastItsDeadlineFailsAtTheDeadline) {
   // The group coordinator answers only after 3 s; the transaction
   // coordinator at once.
-  rd_kafka_mock_coordinator_set(broker_->cluster(), "transaction", "cook-1",
-                                1);
+  rd_kafka_mock_coordinator_set(broker_->cluster(), "transaction", "cook-1", 1);
   rd_kafka_mock_coordinator_set(broker_->cluster(), "group", "cook", 2);
   TransactionOptions options{"cook-1"};
   options.offsets_deadline = absl::Seconds(1);
@@ -170,8 +169,8 @@ TEST_F(TransactionTest, AnOffsetSendPastItsDeadlineFailsAtTheDeadline) {
   EXPECT_LT(took, absl::Milliseconds(2500));
   // Nothing more may be asked of it.
   EXPECT_TRUE(absl::IsFailedPrecondition(SendOne(**producer)));
-  EXPECT_TRUE(absl::IsFailedPrecondition(
-      (*producer)->Commit({}, nullptr).status()));
+  EXPECT_TRUE(
+      absl::IsFailedPrecondition((*producer)->Commit({}, nullptr).status()));
   // The destructor waits for the call's thread and joins it: it returns once
   // the slow coordinator answered, not before.
   producer->reset();

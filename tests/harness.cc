@@ -314,11 +314,9 @@ void BrokerTest::SetUp() {
   dead_letter_topic_ = absl::StrCat(topic_, ".dlq");
   status_topic_ = absl::StrCat(orders::kStatusTopic, suffix_);
   members_topic_ = absl::StrCat("kitchen-members", suffix_);
-  absl::Status created =
-      CreateTopics(bootstrap_,
-                   {topic_, dead_letter_topic_, status_topic_, members_topic_},
-                   kPartitions,
-                   kafka_->nodes(), absl::Seconds(60));
+  absl::Status created = CreateTopics(
+      bootstrap_, {topic_, dead_letter_topic_, status_topic_, members_topic_},
+      kPartitions, kafka_->nodes(), absl::Seconds(60));
   ASSERT_TRUE(created.ok()) << created;
 }
 

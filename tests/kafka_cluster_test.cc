@@ -124,7 +124,8 @@ TEST_F(KafkaClusterTest, AKilledLeaderLosesNoAcknowledgedOrder) {
   EXPECT_TRUE(
       WaitUntil([&] { return recorded() >= at_kill + 500; }, absl::Seconds(90)))
       << "no progress after node " << node << " was killed\nmanager:\n"
-      << Tail((*manager)->Stderr()) << "\ncook:\n" << Tail((*cook)->Stderr());
+      << Tail((*manager)->Stderr()) << "\ncook:\n"
+      << Tail((*cook)->Stderr());
   absl::Status restarted = kafka().Control({"start", node});
   ASSERT_TRUE(restarted.ok()) << restarted;
 

@@ -35,7 +35,7 @@ struct Tally {
   int64_t sent = 0;
   int64_t acknowledged = 0;
   int64_t failed = 0;
-  int64_t skipped = 0;                // Input lines that were not orders.
+  int64_t skipped = 0;  // Input lines that were not orders.
   // The input ended before its end: unreadable, or a line too long.
   bool input_unread = false;
   int64_t not_ready = 0;              // --wait: acknowledged, not READY.

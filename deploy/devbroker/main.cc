@@ -28,7 +28,8 @@ ABSL_FLAG(
     "Bootstrap port on localhost. 0 picks a free port; the address served is "
     "printed on standard output, alone on a line, once the broker is ready.");
 ABSL_FLAG(int, broker_count, 3, "Number of brokers in the cluster.");
-ABSL_FLAG(int, partitions, 6, "Partitions of pizza-order, pizza-order.dlq and order-status.");
+ABSL_FLAG(int, partitions, 6,
+          "Partitions of pizza-order, pizza-order.dlq and order-status.");
 ABSL_FLAG(bool, control, true,
           "Read fault-injection commands from standard input (when it is a "
           "pipe, or a "

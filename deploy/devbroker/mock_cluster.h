@@ -39,11 +39,10 @@ struct TopicSpec {
 struct MockClusterOptions {
   int broker_count = 3;
   int port = 9092;  // 0: pick a free port.
-  std::vector<TopicSpec> topics = {
-      {"pizza-order", 6},
-      {"pizza-order.dlq", 6},
-      {"order-status", 6},
-      {"kitchen-members", 1}};
+  std::vector<TopicSpec> topics = {{"pizza-order", 6},
+                                   {"pizza-order.dlq", 6},
+                                   {"order-status", 6},
+                                   {"kitchen-members", 1}};
 };
 
 class MockCluster {
