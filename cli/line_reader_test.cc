@@ -16,32 +16,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "cli/peak_memory.h"
 #include "gtest/gtest.h"
 
 namespace kitchen::cli {
 namespace {
-
-// Starts measuring the process's peak resident memory afresh: VmHWM becomes
-// what is resident now (Linux's clear_refs, "5").
-void ResetPeakResident() {
-  FILE* clear = std::fopen("/proc/self/clear_refs", "w");
-  ASSERT_NE(clear, nullptr);
-  std::fputs("5", clear);
-  std::fclose(clear);
-}
-
-// The process's peak resident memory so far (VmHWM), in KiB.
-int64_t PeakResidentKib() {
-  FILE* status = std::fopen("/proc/self/status", "r");
-  if (status == nullptr) return -1;
-  char line[256];
-  int64_t kib = -1;
-  while (std::fgets(line, sizeof(line), status) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  }
-  std::fclose(status);
-  return kib;
-}
 
 // A pipe whose write end a thread feeds with `text` until done or the read end
 // is closed.
@@ -121,7 +100,7 @@ TEST_F(LineReaderTest, ALineOfExactlyTheLimitIsRead) {
 // `waiter < /dev/zero`: an endless line. 256 MiB of zeros on offer; the reader
 // must give up after the limit, holding about that much.
 TEST_F(LineReaderTest, AnEndlessLineIsRefusedInBoundedMemory) {
-  ResetPeakResident();
+  ASSERT_TRUE(ResetPeakResident());
   const int64_t peak_before = PeakResidentKib();
   ASSERT_GT(peak_before, 0);
   Pipe pipe(std::string(1 << 20, '\0'), 256);

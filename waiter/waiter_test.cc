@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/peak_memory.h"
 #include "deploy/devbroker/dev_broker.h"
 #include "gtest/gtest.h"
 #include "kafka/config.h"
@@ -319,28 +320,6 @@ TEST_F(WaiterTest, AStrictOrderFileWithABadLineSendsNothing) {
   EXPECT_EQ(Records(), 0);
 }
 
-// Starts measuring the process's peak resident memory afresh: VmHWM becomes
-// what is resident now (Linux's clear_refs, "5").
-void ResetPeakResident() {
-  FILE* clear = std::fopen("/proc/self/clear_refs", "w");
-  ASSERT_NE(clear, nullptr);
-  std::fputs("5", clear);
-  std::fclose(clear);
-}
-
-// The process's peak resident memory so far (VmHWM), in KiB.
-int64_t PeakResidentKib() {
-  FILE* status = std::fopen("/proc/self/status", "r");
-  if (status == nullptr) return -1;
-  char line[256];
-  int64_t kib = -1;
-  while (std::fgets(line, sizeof(line), status) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-  }
-  std::fclose(status);
-  return kib;
-}
-
 // An order file is read as it is placed, not loaded whole: 2 million comment
 // lines (4 MiB) cost no memory to speak of, with --strict (checked, then
 // placed) and without.
@@ -352,8 +331,8 @@ TEST_F(WaiterTest, AnOrderFileIsStreamedNotLoaded) {
   text.clear();
   text.shrink_to_fit();
   for (bool strict : {false, true}) {
-    ResetPeakResident();
-    const int64_t peak_before = PeakResidentKib();
+    ASSERT_TRUE(cli::ResetPeakResident());
+    const int64_t peak_before = cli::PeakResidentKib();
     ASSERT_GT(peak_before, 0);
     WaiterOptions options = Options();
     options.file = path;
@@ -361,7 +340,7 @@ TEST_F(WaiterTest, AnOrderFileIsStreamedNotLoaded) {
     absl::StatusOr<Tally> tally = Run(std::move(options));
     ASSERT_TRUE(tally.ok()) << tally.status();
     EXPECT_EQ(tally->acknowledged, 2) << "strict " << strict;
-    EXPECT_LT(PeakResidentKib() - peak_before, 16 * 1024)
+    EXPECT_LT(cli::PeakResidentKib() - peak_before, 16 * 1024)
         << "KiB more at peak, strict " << strict;
   }
   EXPECT_EQ(Records(), 4);
