@@ -508,27 +508,6 @@ absl::StatusOr<std::vector<int32_t>> Partitions(rd_kafka_t* handle,
 
 }  // namespace
 
-absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
-                                     const std::string& topic) {
-  absl::StatusOr<kafka::HandlePtr> client = NewClient(bootstrap);
-  if (!client.ok()) return client.status();
-  absl::StatusOr<std::vector<int32_t>> partitions =
-      Partitions(client->get(), topic);
-  if (!partitions.ok()) return partitions.status();
-  int64_t total = 0;
-  for (int32_t partition : *partitions) {
-    int64_t low = 0;
-    int64_t high = 0;
-    rd_kafka_resp_err_t got = rd_kafka_query_watermark_offsets(
-        client->get(), topic.c_str(), partition, &low, &high, 10000);
-    if (got != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(rd_kafka_err2str(got));
-    }
-    total += high;
-  }
-  return total;
-}
-
 absl::StatusOr<PartitionOffsets> CommittedOffsets(const std::string& bootstrap,
                                                   const std::string& group,
                                                   const std::string& topic) {
@@ -589,6 +568,15 @@ absl::StatusOr<PartitionOffsets> HighWatermarks(const std::string& bootstrap,
     ends[partition] = high;
   }
   return ends;
+}
+
+absl::StatusOr<int64_t> CountRecords(const std::string& bootstrap,
+                                     const std::string& topic) {
+  absl::StatusOr<PartitionOffsets> ends = HighWatermarks(bootstrap, topic);
+  if (!ends.ok()) return ends.status();
+  int64_t total = 0;
+  for (const auto& [partition, end] : *ends) total += end;
+  return total;
 }
 
 absl::StatusOr<std::unique_ptr<EventReader>> EventReader::Start(
