@@ -3,6 +3,7 @@
 #include "http/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <thread>
@@ -19,6 +20,14 @@ Server::Server(ServerOptions options)
     return new httplib::ThreadPool(threads);
   };
   http_->set_payload_max_length(options.max_body_bytes);
+  // cpp-httplib's default options add SO_REUSEPORT, with which Linux lets a
+  // second server bind a port a live one listens on and shares connections
+  // between them (http/server_test). SO_REUSEADDR alone still allows a quick
+  // restart on a port whose old connections linger in TIME_WAIT.
+  http_->set_socket_options([](socket_t socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 }
 
 Server::~Server() = default;
