@@ -137,6 +137,21 @@ class KafkaBrokers:
             output, _ = process.communicate(timeout=180)
             if process.returncode != 0:
                 raise RuntimeError(f"creating topic {topic} failed: {output.decode()[-1000:]}")
+        # Created is not yet served: on 3 nodes a partition's new leader answered
+        # ListOffsets with "Unknown topic or partition" right after the creation
+        # returned. Wait until every partition's end can be asked for.
+        for topic in topics:
+            wait_for(lambda: self._ends_known(topic), 60, f"{topic}'s partitions to be served")
+
+    def _ends_known(self, topic):
+        """Whether every partition of `topic` answers for its end (kcat exits 0)."""
+        probe = subprocess.run(["kcat", "-b", self.address, "-C", "-t", topic, "-o", "-1", "-e",
+                                "-q", "-f", "%p\n"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        if probe.returncode == 0:
+            return True
+        time.sleep(0.2)
+        return False
 
     @contextlib.contextmanager
     def place(self, purpose):
