@@ -21,17 +21,24 @@ int RunBoard(const RunOptions& options, const kafka::ClientConfig& config,
     logging::Error("%s", desk.message());
     return cli::kExitUsage;
   }
+  service::Metrics metrics;
   absl::StatusOr<std::unique_ptr<Watcher>> watcher =
-      Watcher::Create(config, options.topics, board);
+      Watcher::Create(config, options.topics, board, &metrics);
   if (!watcher.ok()) {
     logging::Error("%s", watcher.status().message());
     return cli::kExitUsage;
   }
-  service::Metrics metrics;
   ServerOptions server_options = options.server;
   server_options.orders_placed =
       &metrics.Counter("kitchen_board_orders_placed_total",
                        "Orders placed from the board's page and acknowledged.");
+  server_options.orders_failed = &metrics.Counter(
+      "kitchen_board_order_errors_total",
+      "Orders from the board's page not placed: refused as input, or not "
+      "acknowledged by Kafka.");
+  server_options.streams_open =
+      &metrics.Gauge("kitchen_board_event_streams",
+                     "Event streams (pages) open on the board now.");
   std::unique_ptr<service::MetricsEndpoint> endpoint;
   if (options.metrics_port > 0) {
     auto started = service::MetricsEndpoint::Start(

@@ -16,6 +16,7 @@
 #include "board/page.h"
 #include "logging/log.h"
 #include "prometheus/counter.h"
+#include "prometheus/gauge.h"
 
 namespace kitchen::board {
 namespace {
@@ -191,6 +192,7 @@ void Server::Route() {
                               options_.max_streams, ")"));
       return;
     }
+    if (options_.streams_open != nullptr) options_.streams_open->Increment();
     response.set_header("Cache-Control", "no-store");
     response.set_chunked_content_provider(
         "text/event-stream",
@@ -212,7 +214,12 @@ void Server::Route() {
               Event("summary", board_.Summary(absl::Now()), absl::nullopt);
           return sink.write(summary.data(), summary.size());
         },
-        [this](bool) { --streams_; });
+        [this](bool) {
+          --streams_;
+          if (options_.streams_open != nullptr) {
+            options_.streams_open->Decrement();
+          }
+        });
   });
 
   // Each POST: its JSON body checked (PostedJson), then the action; either's
@@ -237,9 +244,9 @@ void Server::Route() {
   post("/api/orders", 201, [this](const nlohmann::json& body) {
     absl::StatusOr<nlohmann::json> placed =
         board_.Place(Field(body, "pizza"), Field(body, "table"));
-    if (placed.ok() && options_.orders_placed != nullptr) {
-      options_.orders_placed->Increment();
-    }
+    prometheus::Counter* counted =
+        placed.ok() ? options_.orders_placed : options_.orders_failed;
+    if (counted != nullptr) counted->Increment();
     return placed;
   });
   post(

@@ -47,7 +47,8 @@ class Server;
 }
 namespace prometheus {
 class Counter;
-}
+class Gauge;
+}  // namespace prometheus
 
 namespace kitchen::board {
 
@@ -58,8 +59,12 @@ struct ServerOptions {
   // give besides the loopback names and the address listened on: the names
   // of a proxy or a Kubernetes Service in front of the board.
   std::vector<std::string> allowed_hosts;
-  // Counts the orders the page placed (acknowledged); null: not counted.
+  // Counts the orders the page placed (acknowledged), those it could not
+  // place (refused as input, or not acknowledged), and the event streams
+  // open; null: not counted.
   prometheus::Counter* orders_placed = nullptr;
+  prometheus::Counter* orders_failed = nullptr;
+  prometheus::Gauge* streams_open = nullptr;
 };
 
 class Server {

@@ -38,8 +38,14 @@ absl::StatusOr<kafka::HandlePtr> NewConsumerHandle(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Watcher>> Watcher::Create(
-    const kafka::ClientConfig& config, WatcherTopics topics, Board& board) {
+    const kafka::ClientConfig& config, WatcherTopics topics, Board& board,
+    service::Metrics* metrics) {
   std::unique_ptr<Watcher> watcher(new Watcher(std::move(topics), board));
+  if (metrics != nullptr) {
+    watcher->records_read_ = &metrics->CounterFamily(
+        "kitchen_board_records_read_total",
+        "Records the board read, per topic and partition.");
+  }
   // Partitions are assigned, not given by a group, and nothing is ever
   // committed; librdkafka still wants a group.id for a consumer, so one of
   // its own that no one else has (and that never holds an offset).
@@ -156,6 +162,14 @@ void Watcher::Take(const kafka::Message& message) {
   const absl::Time record_time = message.timestamp().value_or(absl::Now());
   const int32_t partition = message.partition();
   const int64_t offset = message.offset();
+  if (records_read_ != nullptr) {
+    prometheus::Counter*& read = read_of_[{topic, partition}];
+    if (read == nullptr) {
+      read = &records_read_->Add(
+          {{"topic", topic}, {"partition", absl::StrCat(partition)}});
+    }
+    read->Increment();
+  }
   if (topic == topics_.orders) {
     absl::StatusOr<kitchen::v1::Order> order =
         orders::DecodeOrder(message.value());

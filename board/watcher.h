@@ -31,6 +31,9 @@
 #include "kafka/message.h"
 #include "orders/order_event.h"
 #include "orders/order_record.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "service/metrics.h"
 
 namespace kitchen::board {
 
@@ -43,8 +46,12 @@ struct WatcherTopics {
 
 class Watcher {
  public:
+  // Each record read is counted in `metrics` when given
+  // (kitchen_board_records_read_total, per topic and partition: the board is
+  // in no group, so it has no lag or handled records of a consumer's).
   static absl::StatusOr<std::unique_ptr<Watcher>> Create(
-      const kafka::ClientConfig& config, WatcherTopics topics, Board& board);
+      const kafka::ClientConfig& config, WatcherTopics topics, Board& board,
+      service::Metrics* metrics = nullptr);
 
   // Reads until `stop` is notified.
   void Run(absl::Notification& stop);
@@ -60,6 +67,9 @@ class Watcher {
 
   const WatcherTopics topics_;
   Board& board_;
+  // Records read, per topic and partition; null: not counted.
+  prometheus::Family<prometheus::Counter>* records_read_ = nullptr;
+  std::map<std::pair<std::string, int32_t>, prometheus::Counter*> read_of_;
   // The partitions assigned so far, per topic.
   std::map<std::string, std::vector<int32_t>> assigned_;
   absl::Time next_topic_look_ = absl::InfinitePast();

@@ -1,6 +1,6 @@
 // File: tests/metrics_test.cc
 //
-// Metrics end to end (#18, README "Metrics"): cook and manager as real
+// Metrics end to end (#18, README "Metrics"): cook, manager and board as real
 // processes with --metrics_port, /metrics scraped over HTTP while orders flow
 // and once the kitchen is quiet: every counter equals the orders placed, every
 // latency histogram counted each order, and the lag is 0.
@@ -75,6 +75,29 @@ double Sum(const std::string& text, const std::string& name) {
   return sum;
 }
 
+// The sum of metric `name`'s samples whose labels contain `label` (such as
+// topic="pizza-order").
+double SumWhere(const std::string& text, const std::string& name,
+                const std::string& label) {
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!absl::ConsumePrefix(&line, name) || !absl::ConsumePrefix(&line, "{")) {
+      continue;
+    }
+    size_t close = line.find('}');
+    if (close == line.npos ||
+        !absl::StrContains(line.substr(0, close), label)) {
+      continue;
+    }
+    line.remove_prefix(close + 1);
+    double value = 0;
+    if (absl::ConsumePrefix(&line, " ") && absl::SimpleAtod(line, &value)) {
+      sum += value;
+    }
+  }
+  return sum;
+}
+
 double Max(const std::string& text, const std::string& name) {
   double max = 0;
   for (double value : Samples(text, name)) max = std::max(max, value);
@@ -87,8 +110,10 @@ TEST_F(MetricsTest, CountersEqualTheOrdersPlacedAndTheLagIsZeroOnceQuiet) {
   constexpr int kOrders = 300;
   const int cook_port = FreePort();
   const int manager_port = FreePort();
+  const int board_port = FreePort();
   ASSERT_GT(cook_port, 0);
   ASSERT_GT(manager_port, 0);
+  ASSERT_GT(board_port, 0);
   auto cook = StartService(
       "cook", {"--prep_time=0", absl::StrCat("--metrics_port=", cook_port)});
   ASSERT_TRUE(cook.ok()) << cook.status();
@@ -96,6 +121,9 @@ TEST_F(MetricsTest, CountersEqualTheOrdersPlacedAndTheLagIsZeroOnceQuiet) {
       StartService("manager", {"--ledger=" + TempPath("ledger.jsonl"),
                                absl::StrCat("--metrics_port=", manager_port)});
   ASSERT_TRUE(manager.ok()) << manager.status();
+  auto board = StartService(
+      "board", {"--port=0", absl::StrCat("--metrics_port=", board_port)});
+  ASSERT_TRUE(board.ok()) << board.status();
   ASSERT_TRUE((*cook)->WaitForStderr(
       absl::StrCat("metrics at http://127.0.0.1:", cook_port, "/metrics"),
       absl::Seconds(30)))
@@ -150,6 +178,20 @@ TEST_F(MetricsTest, CountersEqualTheOrdersPlacedAndTheLagIsZeroOnceQuiet) {
       },
       absl::Seconds(60)))
       << manager_text << (*manager)->Stderr();
+  // The board reads every order (and each one's events) outside any group.
+  std::string board_text;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        board_text = Scrape(board_port);
+        return SumWhere(board_text, "kitchen_board_records_read_total",
+                        absl::StrCat("topic=\"", topic(), "\"")) == kOrders;
+      },
+      absl::Seconds(60)))
+      << board_text << (*board)->Stderr();
+  EXPECT_EQ(Sum(board_text, "kitchen_board_orders_placed_total"), 0);
+  EXPECT_EQ(Sum(board_text, "kitchen_board_order_errors_total"), 0);
+  EXPECT_EQ(Sum(board_text, "kitchen_board_event_streams"), 0);
+  EXPECT_GT(Sum(board_text, "process_resident_memory_bytes"), 0);
 
   EXPECT_EQ(Sum(cook_text, "kitchen_records_consumed_total"), kOrders);
   EXPECT_EQ(Sum(cook_text, "kitchen_order_placed_to_cooking_seconds_count"),
