@@ -33,6 +33,8 @@ from settings import as_x
 TOPIC = "pizza-order"
 CONTENT_TYPE = "application/x-protobuf; messageType=kitchen.v1.Order"  # orders/order_record.h
 SAMPLE_ORDER_ID = "00000000-0000-4000-8000-000000000000"  # same length as the waiter's UUIDs
+# The waiter's third header (orders/trace_context.h), the same length.
+SAMPLE_TRACEPARENT = "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"
 DUMP_DELIMITER = b"\x1e~KITCHEN-BENCH-RECORD-END~\x1f"  # between records of the kcat input
 
 
@@ -180,7 +182,8 @@ class Phases:
         argv = ["kcat", "-b", address, "-P", "-t", topic, "-K", "\\t", "-D",
                 "".join(f"\\x{b:02x}" for b in DUMP_DELIMITER),
                 *as_x(self.kafka["kcat_producer"]),
-                "-H", f"content-type={CONTENT_TYPE}", "-H", f"order-id={SAMPLE_ORDER_ID}"]
+                "-H", f"content-type={CONTENT_TYPE}", "-H", f"order-id={SAMPLE_ORDER_ID}",
+                "-H", f"traceparent={SAMPLE_TRACEPARENT}"]
         with open(input_path, "rb") as stdin:
             proc = self.runner.run("kcat-produce", argv, timeout=300, stdin=stdin)
         return {"wall_s": proc.wall, "cpu_s": proc.cpu_s, "maxrss_kib": proc.maxrss_kib}

@@ -177,7 +177,7 @@ def broker_markdown(r, top):
     add(f"Same records for both: kcat sends the waiter's own keys and values read back, "
         "in the order the waiter placed them "
         f"(values {rec['mean_value_bytes']:.1f} B on average, keys "
-        f"{rec['min_key']}..{rec['max_key']}) with two headers of the same size, and the "
+        f"{rec['min_key']}..{rec['max_key']}) with three headers of the same size, and the "
         "waiter's producer settings (" + ", ".join(f"`{k}={v}`" for k, v in kp.items()) +
         "). Wall clock of the whole process; " + (
             "the same topic for every run, each run checked by what it added to the end "
