@@ -277,7 +277,7 @@ def broker_markdown(r, top):
         f"{mm['join_s']:.1f}) | {mm['orders_per_s']:,.0f} | {mm['recorded_at_span_s']:.3f} | "
         f"{mm['recorded_at_orders_per_s'] or float('nan'):,.0f} | {mm['cpu_s']:.2f} | "
         f"{led['backlog'] / mm['cpu_s']:,.0f} | {mm['maxrss_kib'] / 1024:.1f} |")
-    add(f"| kcat -C -J -c N to a file, then fdatasync (no group, the consumers' fetch "
+    add(f"| kcat -C -J -e to a file, then fdatasync (no group, the consumers' fetch "
         f"settings) | {km['wall_s']:.2f} (sync {km['sync_s']:.3f}) | "
         f"{km['orders_per_s']:,.0f} | {km['first_to_last_byte_s']:.3f} | "
         f"{km['streaming_orders_per_s']:,.0f} | {km['cpu_s']:.2f} | "
