@@ -9,6 +9,10 @@
 # "Environment: NAME."). A renamed flag, topic or group therefore fails this test
 # rather than a deployment.
 #
+# Kafka UI's configuration (deploy/kafka-ui/config.yml) is checked the same way against
+# proto/, the directory compose mounts for it: the files are compiled with protoc, and
+# every topic and message type the configuration names must exist.
+#
 # Run by Bazel (//tests:deploy_config_test) from its runfiles, or by hand from the
 # repository root after `bazel build //waiter //cook //manager //deploy/devbroker`:
 #   python3 tests/deploy_config_test.py
@@ -21,6 +25,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 
 try:
     import yaml
@@ -616,6 +621,286 @@ def check_compose(flags_by_binary, dockerfile, devbroker_flags):
 
 
 # ---------------------------------------------------------------------------------
+# Kafka UI: docker-compose.yaml's kafka-ui, deploy/kafka-ui/config.yml and proto/.
+
+# What the checks below know of Kafka UI is of this version's ProtobufFileSerde: its
+# property names, that it reads every .proto under protobufFilesDir (recursively, an
+# import being the path below it), and the well-known types it has built in.
+KAFKA_UI_IMAGE = "provectuslabs/kafka-ui:v0.7.2"
+# The well-known types v0.7.2's ProtobufFileSerde has built in (ProtoSchemaLoader's
+# knownProtoFiles): an import of one resolves without it being in protobufFilesDir.
+# protoc finds them in its own include directory (Debian's has exactly these), and an
+# import that is neither mounted nor one of them fails the test. (v0.7.2 has googleapis'
+# google/type/*.proto built in too; protoc here has not, so a file that imports one
+# fails this test.)
+KAFKA_UI_BUILTIN_PROTOS = {f"google/protobuf/{name}.proto" for name in (
+    "any", "api", "descriptor", "duration", "empty", "field_mask", "source_context",
+    "struct", "timestamp", "type", "wrappers")}
+# The environment variable Spring Boot takes spring.config.additional-location from
+# (any of its relaxed spellings).
+SPRING_ADDITIONAL_LOCATION = ("SPRING_CONFIG_ADDITIONAL_LOCATION",
+                              "SPRING_CONFIG_ADDITIONAL-LOCATION",
+                              "SPRING_CONFIG_ADDITIONALLOCATION")
+
+
+def compose_bind_mounts(service):
+    """A compose service's host mounts: (host source, container target, read-only)."""
+    mounts = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            if volume.get("type", "volume") == "bind":
+                mounts.append((str(volume.get("source")), str(volume.get("target")),
+                               bool(volume.get("read_only"))))
+            continue
+        parts = str(volume).split(":")
+        if len(parts) >= 2 and parts[0].startswith((".", "/", "~")):
+            options = parts[2].split(",") if len(parts) > 2 else []
+            mounts.append((parts[0], parts[1], "ro" in options))
+    return mounts
+
+
+def mounted_host_path(mounts, container_path):
+    """The host path (relative to the compose file) that a container path is, and
+    whether its mount is read-only; None if no mount holds it."""
+    container_path = os.path.normpath(container_path)
+    for source, target, read_only in mounts:
+        target = os.path.normpath(target)
+        if container_path == target or container_path.startswith(target + "/"):
+            rest = os.path.relpath(container_path, target)
+            return os.path.normpath(os.path.join(source, rest)), read_only
+    return None
+
+
+def parse_text_format(text):
+    """protoc's text format (one field or brace per line) as nested dicts: field name
+    -> list of values, a message's value being a dict again."""
+    root = {}
+    stack = [root]
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line == "}":
+            stack.pop()
+        elif line.endswith("{") and ":" not in line:
+            child = {}
+            stack[-1].setdefault(line[:-1].strip(), []).append(child)
+            stack.append(child)
+        else:
+            name, _, value = line.partition(":")
+            value = value.strip()
+            if value.startswith('"') and value.endswith('"'):
+                value = value[1:-1]
+            stack[-1].setdefault(name.strip(), []).append(value)
+    return root
+
+
+def message_names(prefix, messages):
+    """The full names of the messages (and their nested messages) of a descriptor."""
+    for message in messages:
+        name = f"{prefix}.{message['name'][0]}" if prefix else message["name"][0]
+        yield name
+        yield from message_names(name, message.get("nested_type", []))
+
+
+def compile_protos(protoc, directory, files):
+    """protoc over `files` (paths below `directory`), with `directory` as the one
+    include path besides protoc's own (Debian's well-known types): the files of the
+    descriptor set, imports included, as parsed text format; or None and why not."""
+    with tempfile.TemporaryDirectory() as scratch:
+        descriptor_set = os.path.join(scratch, "descriptor_set.pb")
+        compiled = subprocess.run(
+            [protoc, "-I", ".", "--include_imports", "--descriptor_set_out=" + descriptor_set]
+            + files, cwd=directory, capture_output=True, text=True, timeout=60)
+        if compiled.returncode != 0:
+            return None, ("protoc (with them and the well-known types only) cannot "
+                          f"compile them:\n{compiled.stderr.strip()}")
+        with open(descriptor_set, "rb") as f:
+            decoded = subprocess.run(
+                [protoc, "--decode=google.protobuf.FileDescriptorSet",
+                 "google/protobuf/descriptor.proto"], stdin=f, capture_output=True,
+                timeout=60)
+        if decoded.returncode != 0:
+            return None, ("protoc cannot decode the descriptor set (has it "
+                          f"google/protobuf/descriptor.proto?): {decoded.stderr.decode()}")
+    return parse_text_format(decoded.stdout.decode()).get("file", []), None
+
+
+def check_kafka_ui(flags_by_binary):
+    """Kafka UI shows every kitchen topic's records decoded: its configuration names
+    the topics kafka-setup creates and message types that the .proto files it is given
+    define, and those files resolve (imports included) as Kafka UI will resolve them."""
+    documents = load_yaml_documents(COMPOSE)
+    if not documents:
+        return
+    services = documents[0].get("services") or {}
+    where = f"{COMPOSE}: service kafka-ui"
+    ui = services.get("kafka-ui")
+    if not check(isinstance(ui, dict), COMPOSE, "has no kafka-ui service"):
+        return
+    if not check(ui.get("image") == KAFKA_UI_IMAGE, where,
+                 f"image {ui.get('image')}: these checks know {KAFKA_UI_IMAGE}'s protobuf "
+                 "serde (its properties, its built-in .proto files); check them against the "
+                 "new version's source and update KAFKA_UI_IMAGE"):
+        return
+    env = environment_dict(where, ui.get("environment"))
+    cluster_variables = sorted(n for n in env if n.upper().startswith("KAFKA_CLUSTERS"))
+    check(not cluster_variables, where,
+          f"sets {', '.join(cluster_variables)}: Spring binds the list kafka.clusters from "
+          "one property source only, so these would replace the config file's cluster "
+          "(its serdes too); put them in the file")
+    location_variable = next((n for n in SPRING_ADDITIONAL_LOCATION if n in env), None)
+    if not check(location_variable, where,
+                 f"no {SPRING_ADDITIONAL_LOCATION[0]}: Kafka UI would not read its config "
+                 "file, and would show no topic decoded"):
+        return
+    location = env[location_variable]
+    if not check(not location.startswith("optional:") and "," not in location, where,
+                 f"{location_variable}={location}: expected one file, not optional (a "
+                 "missing file must stop Kafka UI, not leave it undecoded)"):
+        return
+    location = location[len("file:"):] if location.startswith("file:") else location
+    mounts = compose_bind_mounts(ui)
+    mounted = mounted_host_path(mounts, location)
+    if not check(mounted, where, f"{location} ({location_variable}) is in none of its "
+                 f"volumes {[t for _, t, _ in mounts]}"):
+        return
+    config_file, read_only = mounted
+    check(read_only, where, f"mounts {config_file} writable; mount it read-only (:ro)")
+    documents = load_yaml_documents(config_file)
+    if not documents:
+        return
+    at = config_file
+    clusters = (documents[0].get("kafka") or {}).get("clusters") if isinstance(
+        documents[0], dict) else None
+    if not check(isinstance(clusters, list) and len(clusters) == 1 and
+                 isinstance(clusters[0], dict), at,
+                 f"expected kafka.clusters to be one cluster, found {clusters!r}"):
+        return
+    cluster = clusters[0]
+    check(cluster.get("name"), at, "the cluster has no name")
+    cook_env = environment_dict(f"{COMPOSE}: service cook",
+                                   (services.get("cook") or {}).get("environment"))
+    check(cluster.get("bootstrapServers") == cook_env.get("KAFKA_BOOTSTRAP_SERVERS"), at,
+          f"bootstrapServers {cluster.get('bootstrapServers')} differs from the kitchen "
+          f"services' KAFKA_BOOTSTRAP_SERVERS {cook_env.get('KAFKA_BOOTSTRAP_SERVERS')}")
+    check(cluster.get("defaultKeySerde") == "String", at,
+          f"defaultKeySerde is {cluster.get('defaultKeySerde')!r}, expected String: every "
+          "key is text (a table number, GROUP/MEMBER)")
+    serdes = [s for s in cluster.get("serde") or [] if isinstance(s, dict)]
+    serde_names = [s.get("name") for s in serdes]
+    if cluster.get("defaultValueSerde") is not None:
+        check(cluster["defaultValueSerde"] in serde_names + ["String"], at,
+              f"defaultValueSerde {cluster['defaultValueSerde']} is not a configured serde "
+              f"({serde_names}): Kafka UI would not start")
+    protobuf = [s for s in serdes if s.get("name") == "ProtobufFile"]
+    if not check(len(protobuf) == 1, at,
+                 f"expected one ProtobufFile serde, found {len(protobuf)}"):
+        return
+    properties = protobuf[0].get("properties") or {}
+    for ignored in ("protobufFile", "protobufFiles"):
+        check(ignored not in properties, at,
+              f"sets {ignored}, which ProtobufFile ignores when protobufFilesDir is set")
+    for key_property in ("protobufMessageNameForKey", "protobufMessageNameForKeyByTopic"):
+        check(key_property not in properties, at,
+              f"sets {key_property}: the kitchen's keys are text (String), not protobuf")
+    files_dir = properties.get("protobufFilesDir")
+    if not check(isinstance(files_dir, str) and files_dir, at, "no protobufFilesDir"):
+        return
+    mounted = mounted_host_path(mounts, files_dir)
+    if not check(mounted, where, f"protobufFilesDir {files_dir} is in none of its volumes "
+                 f"{[t for _, t, _ in mounts]}"):
+        return
+    proto_dir, read_only = mounted
+    check(read_only, where, f"mounts {proto_dir} writable; mount it read-only (:ro)")
+    by_topic = properties.get("protobufMessageNameByTopic")
+    if not check(isinstance(by_topic, dict) and by_topic, at,
+                 "no protobufMessageNameByTopic: no topic would be decoded"):
+        return
+    types = {}  # topic -> message type of its values
+    for key, message_type in by_topic.items():
+        key = str(key)
+        if key.startswith("[") and key.endswith("]"):
+            topic = key[1:-1]
+        else:
+            topic = key
+            check(re.fullmatch(r"[a-z0-9-]+", key), at,
+                  f"protobufMessageNameByTopic key {key}: write it \"[{key}]\"; unbracketed, "
+                  "Spring splits a map key at a dot and drops other punctuation")
+        types[topic] = str(message_type)
+    # The topics: exactly those kafka-setup creates, each one decoded.
+    created = set()
+    for service in (s for s in services.values() if isinstance(s, dict)):
+        argv = as_argv(service.get("entrypoint")) + as_argv(service.get("command"))
+        if any("kafka-topics.sh" in arg for arg in argv):
+            created = set(environment_dict(where, service.get("environment")).get(
+                "TOPICS", "").split())
+    for topic in sorted(types):
+        check(topic in created, at, f"protobufMessageNameByTopic maps {topic}, which "
+              f"kafka-setup does not create (TOPICS: {' '.join(sorted(created))})")
+    for topic in sorted(created - set(types)):
+        fail(at, f"{topic} (created by kafka-setup) has no message type in "
+             "protobufMessageNameByTopic: Kafka UI would show its values as bytes")
+    # Dead letters are copies of the records of the topic they serve.
+    cook = flags_by_binary.get("cook")
+    if cook:
+        source = cook_env.get("TOPIC", cook.default_for_env("TOPIC"))
+        dead_letters = cook_env.get("DEAD_LETTER_TOPIC",
+                                       cook.default_for_env("DEAD_LETTER_TOPIC"))
+        if source in types and dead_letters in types:
+            check(types[dead_letters] == types[source], at,
+                  f"{dead_letters} holds copies of {source}'s records: map it to "
+                  f"{types[source]}, not {types[dead_letters]}")
+
+    # The .proto files: everything Kafka UI will read from the mount, compiled the way
+    # it resolves them.
+    host_dir = os.path.join(ROOT, proto_dir)
+    if not check(os.path.isdir(host_dir), where, f"mounts {proto_dir}, which is not a "
+                 "directory here (in the data of //tests:deploy_config_test?)"):
+        return
+
+    def proto_files(directory):
+        return sorted(os.path.relpath(os.path.join(d, f), directory)
+                      for d, _, names in os.walk(directory) for f in names
+                      if f.endswith(".proto"))
+
+    files = proto_files(host_dir)
+    if not check(files, where, f"{proto_dir} has no .proto file"):
+        return
+    source_root = os.path.dirname(os.path.realpath(os.path.join(ROOT, COMPOSE)))
+    if source_root != ROOT and os.path.isdir(os.path.join(source_root, proto_dir)):
+        for missing in sorted(set(proto_files(os.path.join(source_root, proto_dir))) -
+                              set(files)):
+            fail(where, f"{proto_dir}/{missing} is not in the data of "
+                 "//tests:deploy_config_test")
+    protoc = shutil.which("protoc")
+    if not check(protoc, where, "no protoc on PATH to compile the mounted .proto files: "
+                 "install Debian's protobuf-compiler (tools/install_deps.sh does)"):
+        return
+    descriptors, error = compile_protos(protoc, host_dir, files)
+    if not check(descriptors is not None, where, f"the .proto files in {proto_dir}: {error}"):
+        return
+    defined = {}  # message type -> the mounted file that defines it
+    for descriptor in descriptors:
+        name = descriptor["name"][0]
+        for dependency in descriptor.get("dependency", []):
+            check(dependency in files or dependency in KAFKA_UI_BUILTIN_PROTOS, where,
+                  f"{proto_dir}/{name} imports {dependency}, which is neither in "
+                  f"{proto_dir} nor built into Kafka UI: it would not start")
+        if name in files:
+            package = descriptor.get("package", [""])[0]
+            for message in message_names(package, descriptor.get("message_type", [])):
+                defined[message] = name
+    named = dict(types)
+    if properties.get("protobufMessageName") is not None:
+        named["(protobufMessageName)"] = str(properties["protobufMessageName"])
+    for topic, message_type in sorted(named.items()):
+        check(message_type in defined, at,
+              f"{topic}: {message_type} is not a message of the .proto files in "
+              f"{proto_dir} (they define {', '.join(sorted(defined))})")
+
+
+# ---------------------------------------------------------------------------------
 # deploy/k8s/*.yaml.
 
 NAMESPACED = {"ConfigMap", "Secret", "Deployment", "StatefulSet", "Job", "Service",
@@ -848,6 +1133,7 @@ def main():
     devbroker_flags = read_flags("devbroker", DEVBROKER)
     dockerfile = read_dockerfile()
     check_compose(flags_by_binary, dockerfile, devbroker_flags)
+    check_kafka_ui(flags_by_binary)
     check_kubernetes(flags_by_binary, dockerfile)
     check_dockerignore()
     if errors:
