@@ -7,7 +7,10 @@
 # with the code is checked against the code itself, by running the real binaries with
 # --helpfull (each flag that has an environment variable ends its help with
 # "Environment: NAME."). A renamed flag, topic or group therefore fails this test
-# rather than a deployment.
+# rather than a deployment. The secure variant (docker-compose.secure.yaml over
+# docker-compose.yaml) gets the same checks, merged, and is checked against
+# tools/kafka_secure.py, the local secure cluster it mirrors; its deploy/compose/make-secrets
+# is the one thing run for real (openssl, into a scratch directory).
 #
 # Run by Bazel (//tests:deploy_config_test) from its runfiles, or by hand from the
 # repository root after `bazel build //waiter //cook //manager //deploy/devbroker`:
@@ -21,6 +24,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 
 try:
     import yaml
@@ -867,7 +871,6 @@ def make_secrets(where):
     if not check(os.path.isfile(script) and os.access(script, os.X_OK), where,
                  f"{MAKE_SECRETS} is missing or not executable"):
         return None
-    import tempfile
     scratch = tempfile.mkdtemp(prefix="make-secrets.", dir=os.environ.get("TEST_TMPDIR"))
     directory = os.path.join(scratch, "secrets")
     done = subprocess.run([script, directory], capture_output=True, text=True, timeout=120,
