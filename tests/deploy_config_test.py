@@ -7,7 +7,10 @@
 # with the code is checked against the code itself, by running the real binaries with
 # --helpfull (each flag that has an environment variable ends its help with
 # "Environment: NAME."). A renamed flag, topic or group therefore fails this test
-# rather than a deployment.
+# rather than a deployment. The secure variant (docker-compose.secure.yaml over
+# docker-compose.yaml) gets the same checks, merged, and is checked against
+# tools/kafka_secure.py, the local secure cluster it mirrors; its deploy/compose/make-secrets
+# is the one thing run for real (openssl, into a scratch directory).
 #
 # Kafka UI's configuration (deploy/kafka-ui/config.yml) is checked the same way against
 # proto/, the directory compose mounts for it: the files are compiled with protoc, and
@@ -41,6 +44,7 @@ ROOT = BIN_ROOT
 if not os.path.isfile(os.path.join(ROOT, "docker-compose.yaml")):
     ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 COMPOSE = "docker-compose.yaml"
+SECURE_COMPOSE = "docker-compose.secure.yaml"
 DOCKERFILE = "deploy/Dockerfile"
 K8S_DIR = "deploy/k8s"
 # The binaries the deployments run, each configured through its environment.
@@ -419,12 +423,14 @@ def kitchen_binary(argv, what, where, dockerfile):
     return binary
 
 
-def check_compose(flags_by_binary, dockerfile, devbroker_flags):
-    documents = load_yaml_documents(COMPOSE)
-    if not documents:
-        return
-    where = COMPOSE
-    compose = documents[0]
+def check_compose(flags_by_binary, dockerfile, devbroker_flags, compose=None, where=COMPOSE):
+    """`compose`: a configuration already loaded (the secure variant, merged), else
+    docker-compose.yaml's."""
+    if compose is None:
+        documents = load_yaml_documents(COMPOSE)
+        if not documents:
+            return
+        compose = documents[0]
     services = compose.get("services") or {}
     if not check(services, where, "defines no services"):
         return
@@ -726,23 +732,35 @@ def compile_protos(protoc, directory, files):
     return parse_text_format(decoded.stdout.decode()).get("file", []), None
 
 
-def check_kafka_ui(flags_by_binary):
+def spring_value(value, env):
+    """A config file's value as Spring resolves it: "${NAME:default}" is the variable
+    NAME of the environment `env`, else the default."""
+    match = re.fullmatch(r"\$\{([A-Z0-9_]+):(.*)\}", str(value))
+    return env.get(match.group(1), match.group(2)) if match else value
+
+
+def check_kafka_ui(flags_by_binary, compose=None, compose_where=COMPOSE):
     """Kafka UI shows every kitchen topic's records decoded: its configuration names
     the topics kafka-setup creates and message types that the .proto files it is given
-    define, and those files resolve (imports included) as Kafka UI will resolve them."""
-    documents = load_yaml_documents(COMPOSE)
-    if not documents:
-        return
-    services = documents[0].get("services") or {}
-    where = f"{COMPOSE}: service kafka-ui"
+    define, and those files resolve (imports included) as Kafka UI will resolve them.
+    `compose`: a parsed compose model (the secure variant merged), else COMPOSE's.
+    Returns the cluster's client properties and read-only flag as Kafka UI will see
+    them (the file's ${NAME:default} resolved in kafka-ui's environment), or None."""
+    if compose is None:
+        documents = load_yaml_documents(COMPOSE)
+        if not documents:
+            return None
+        compose = documents[0]
+    services = compose.get("services") or {}
+    where = f"{compose_where}: service kafka-ui"
     ui = services.get("kafka-ui")
-    if not check(isinstance(ui, dict), COMPOSE, "has no kafka-ui service"):
-        return
+    if not check(isinstance(ui, dict), compose_where, "has no kafka-ui service"):
+        return None
     if not check(ui.get("image") == KAFKA_UI_IMAGE, where,
                  f"image {ui.get('image')}: these checks know {KAFKA_UI_IMAGE}'s protobuf "
                  "serde (its properties, its built-in .proto files); check them against the "
                  "new version's source and update KAFKA_UI_IMAGE"):
-        return
+        return None
     env = environment_dict(where, ui.get("environment"))
     cluster_variables = sorted(n for n in env if n.upper().startswith("KAFKA_CLUSTERS"))
     check(not cluster_variables, where,
@@ -753,33 +771,44 @@ def check_kafka_ui(flags_by_binary):
     if not check(location_variable, where,
                  f"no {SPRING_ADDITIONAL_LOCATION[0]}: Kafka UI would not read its config "
                  "file, and would show no topic decoded"):
-        return
+        return None
     location = env[location_variable]
     if not check(not location.startswith("optional:") and "," not in location, where,
                  f"{location_variable}={location}: expected one file, not optional (a "
                  "missing file must stop Kafka UI, not leave it undecoded)"):
-        return
+        return None
     location = location[len("file:"):] if location.startswith("file:") else location
     mounts = compose_bind_mounts(ui)
     mounted = mounted_host_path(mounts, location)
     if not check(mounted, where, f"{location} ({location_variable}) is in none of its "
                  f"volumes {[t for _, t, _ in mounts]}"):
-        return
+        return None
     config_file, read_only = mounted
     check(read_only, where, f"mounts {config_file} writable; mount it read-only (:ro)")
     documents = load_yaml_documents(config_file)
     if not documents:
-        return
+        return None
     at = config_file
     clusters = (documents[0].get("kafka") or {}).get("clusters") if isinstance(
         documents[0], dict) else None
     if not check(isinstance(clusters, list) and len(clusters) == 1 and
                  isinstance(clusters[0], dict), at,
                  f"expected kafka.clusters to be one cluster, found {clusters!r}"):
-        return
+        return None
     cluster = clusters[0]
     check(cluster.get("name"), at, "the cluster has no name")
-    cook_env = environment_dict(f"{COMPOSE}: service cook",
+    # Client properties and readOnly: literal, or ${NAME:default} for the secure
+    # variant to set in kafka-ui's environment (not KAFKA_CLUSTERS_0_*, above). A key
+    # with a dot is bracketed, or Spring nests it.
+    client = {}
+    for key, value in (cluster.get("properties") or {}).items():
+        key = str(key)
+        if check(key.startswith("[") and key.endswith("]"), at,
+                 f"cluster property {key}: write it \"[{key}]\", or Spring splits it at "
+                 "the dot"):
+            client[key[1:-1]] = str(spring_value(value, env))
+    read_only = str(spring_value(cluster.get("readOnly", False), env)).lower()
+    cook_env = environment_dict(f"{compose_where}: service cook",
                                    (services.get("cook") or {}).get("environment"))
     check(cluster.get("bootstrapServers") == cook_env.get("KAFKA_BOOTSTRAP_SERVERS"), at,
           f"bootstrapServers {cluster.get('bootstrapServers')} differs from the kitchen "
@@ -796,7 +825,7 @@ def check_kafka_ui(flags_by_binary):
     protobuf = [s for s in serdes if s.get("name") == "ProtobufFile"]
     if not check(len(protobuf) == 1, at,
                  f"expected one ProtobufFile serde, found {len(protobuf)}"):
-        return
+        return None
     properties = protobuf[0].get("properties") or {}
     for ignored in ("protobufFile", "protobufFiles"):
         check(ignored not in properties, at,
@@ -806,17 +835,17 @@ def check_kafka_ui(flags_by_binary):
               f"sets {key_property}: the kitchen's keys are text (String), not protobuf")
     files_dir = properties.get("protobufFilesDir")
     if not check(isinstance(files_dir, str) and files_dir, at, "no protobufFilesDir"):
-        return
+        return None
     mounted = mounted_host_path(mounts, files_dir)
     if not check(mounted, where, f"protobufFilesDir {files_dir} is in none of its volumes "
                  f"{[t for _, t, _ in mounts]}"):
-        return
+        return None
     proto_dir, read_only = mounted
     check(read_only, where, f"mounts {proto_dir} writable; mount it read-only (:ro)")
     by_topic = properties.get("protobufMessageNameByTopic")
     if not check(isinstance(by_topic, dict) and by_topic, at,
                  "no protobufMessageNameByTopic: no topic would be decoded"):
-        return
+        return None
     types = {}  # topic -> message type of its values
     for key, message_type in by_topic.items():
         key = str(key)
@@ -857,7 +886,7 @@ def check_kafka_ui(flags_by_binary):
     host_dir = os.path.join(ROOT, proto_dir)
     if not check(os.path.isdir(host_dir), where, f"mounts {proto_dir}, which is not a "
                  "directory here (in the data of //tests:deploy_config_test?)"):
-        return
+        return None
 
     def proto_files(directory):
         return sorted(os.path.relpath(os.path.join(d, f), directory)
@@ -866,7 +895,7 @@ def check_kafka_ui(flags_by_binary):
 
     files = proto_files(host_dir)
     if not check(files, where, f"{proto_dir} has no .proto file"):
-        return
+        return None
     source_root = os.path.dirname(os.path.realpath(os.path.join(ROOT, COMPOSE)))
     if source_root != ROOT and os.path.isdir(os.path.join(source_root, proto_dir)):
         for missing in sorted(set(proto_files(os.path.join(source_root, proto_dir))) -
@@ -876,10 +905,10 @@ def check_kafka_ui(flags_by_binary):
     protoc = shutil.which("protoc")
     if not check(protoc, where, "no protoc on PATH to compile the mounted .proto files: "
                  "install Debian's protobuf-compiler (tools/install_deps.sh does)"):
-        return
+        return None
     descriptors, error = compile_protos(protoc, host_dir, files)
     if not check(descriptors is not None, where, f"the .proto files in {proto_dir}: {error}"):
-        return
+        return None
     defined = {}  # message type -> the mounted file that defines it
     for descriptor in descriptors:
         name = descriptor["name"][0]
@@ -898,6 +927,7 @@ def check_kafka_ui(flags_by_binary):
         check(message_type in defined, at,
               f"{topic}: {message_type} is not a message of the .proto files in "
               f"{proto_dir} (they define {', '.join(sorted(defined))})")
+    return {"properties": client, "read_only": read_only}
 
 
 # ---------------------------------------------------------------------------------
@@ -1110,6 +1140,402 @@ def check_kubernetes(flags_by_binary, dockerfile):
     check(any(k == "Job" for k, _ in objects), K8S_DIR, "no Job runs the waiter")
 
 
+# ---------------------------------------------------------------------------------
+# docker-compose.secure.yaml: the secure variant, over docker-compose.yaml.
+
+# What deploy/compose/ holds besides the secrets: the scripts the containers run.
+COMPOSE_DIR = "deploy/compose"
+MAKE_SECRETS = "deploy/compose/make-secrets"
+ACL_TABLE = "deploy/compose/acls"
+SECRETS_DIR = "deploy/compose/secrets"
+SECRETS_MOUNT = "/run/secrets/"
+
+
+def import_from(directory, module):
+    """A Python module of the source tree (tools/kafka_secure.py, tests/compose_files.py)."""
+    for root in (BIN_ROOT, ROOT):
+        if os.path.isfile(os.path.join(root, directory, module + ".py")):
+            sys.path.insert(0, os.path.join(root, directory))
+            return __import__(module)
+    fail(directory, f"no {module}.py (a data file of //tests:deploy_config_test)")
+    return None
+
+
+def secure_kafka_version():
+    """The Kafka tools/kafka up --secure runs (third_party/kafka-3.9/pom.xml)."""
+    for root in (BIN_ROOT, ROOT):
+        path = os.path.join(root, "third_party", "kafka-3.9", "pom.xml")
+        if os.path.isfile(path):
+            with open(path) as f:
+                match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", f.read())
+            return match.group(1) if match else None
+    return None
+
+
+def make_secrets(where):
+    """Runs deploy/compose/make-secrets for real into a scratch directory: {file: its
+    text (None for binary files)}, or None. Then checks what it made."""
+    script = os.path.join(ROOT, MAKE_SECRETS)
+    if not check(os.path.isfile(script) and os.access(script, os.X_OK), where,
+                 f"{MAKE_SECRETS} is missing or not executable"):
+        return None
+    scratch = tempfile.mkdtemp(prefix="make-secrets.", dir=os.environ.get("TEST_TMPDIR"))
+    directory = os.path.join(scratch, "secrets")
+    done = subprocess.run([script, directory], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    if not check(done.returncode == 0, MAKE_SECRETS,
+                 f"failed (status {done.returncode}): {done.stderr.strip()}"):
+        return None
+    again = subprocess.run([script, directory], capture_output=True, text=True, timeout=60)
+    check(again.returncode != 0 and "exists already" in again.stderr, MAKE_SECRETS,
+          "replaced existing secrets (the brokers' SCRAM users were made from them)")
+    check(os.stat(directory).st_mode & 0o777 == 0o700, MAKE_SECRETS,
+          "the secrets directory is not 0700")
+    check(os.listdir(scratch) == ["secrets"], MAKE_SECRETS,
+          f"left other files beside the secrets: {os.listdir(scratch)}")
+    made = {}
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        mode = os.stat(path).st_mode & 0o777
+        check(mode & 0o022 == 0, MAKE_SECRETS, f"{name} is writable by others ({mode:o})")
+        try:
+            with open(path) as f:
+                made[name] = f.read()
+        except UnicodeDecodeError:
+            made[name] = None
+    check(not any(name.endswith(".key") or name.endswith(".srl") for name in made),
+          MAKE_SECRETS, f"left a private key or serial behind: {sorted(made)}")
+    # The brokers' certificate: signed by ca.crt, valid for every name a client uses.
+    if "broker.p12" in made and "keystore.password" in made and shutil.which("openssl"):
+        certificate = subprocess.run(
+            ["openssl", "pkcs12", "-in", os.path.join(directory, "broker.p12"), "-nokeys",
+             "-clcerts", "-passin", "file:" + os.path.join(directory, "keystore.password")],
+            capture_output=True, text=True)
+        text = subprocess.run(["openssl", "x509", "-noout", "-text"], input=certificate.stdout,
+                              capture_output=True, text=True).stdout
+        for name in ("DNS:kafka-1", "DNS:kafka-2", "DNS:kafka-3", "DNS:localhost",
+                     "IP Address:127.0.0.1"):
+            check(name in text, MAKE_SECRETS, f"the brokers' certificate is not valid for {name}")
+        with open(os.path.join(scratch, "broker.pem"), "w") as f:
+            f.write(certificate.stdout)
+        verify = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(directory, "ca.crt"),
+                                 os.path.join(scratch, "broker.pem")],
+                                capture_output=True, text=True)
+        check(verify.returncode == 0, MAKE_SECRETS,
+              f"ca.crt did not sign the brokers' certificate: {verify.stdout}{verify.stderr}")
+    shutil.rmtree(scratch)
+    return made
+
+
+def properties_of(text):
+    return dict(line.split("=", 1) for line in (text or "").splitlines()
+                if "=" in line and not line.lstrip().startswith("#"))
+
+
+def check_no_password_literal(where, name, service):
+    """No password in a service's environment, command or healthcheck: only paths to
+    the files that hold them."""
+    env = environment_dict(f"{where}: service {name}", service.get("environment"))
+    values = [(f"environment {k}", k, v) for k, v in env.items()]
+    for part in ("entrypoint", "command"):
+        values += [(part, "", v) for v in as_argv(service.get(part))]
+    values += [("healthcheck", "", v) for v in as_argv((service.get("healthcheck") or {}).get("test"))]
+    for what, key, value in values:
+        at = f"{where}: service {name}"
+        check(not re.search(r"password\s*=|sasl\.password|username=\S+ password", value, re.I),
+              at, f"{what} holds a password: give it as a file in /run/secrets")
+        if re.search(r"PASSWORD|SECRET|JAAS|CREDENTIAL", key):
+            check(value.startswith(SECRETS_MOUNT), at,
+                  f"{what} looks secret but is not a path in {SECRETS_MOUNT}")
+
+
+def check_secure_compose(flags_by_binary, dockerfile, devbroker_flags):
+    where = SECURE_COMPOSE
+    compose_files = import_from("tests", "compose_files")
+    kafka_secure = import_from("tools", "kafka_secure")
+    documents = load_yaml_documents(SECURE_COMPOSE)
+    base_documents = load_yaml_documents(COMPOSE)
+    if not (documents and base_documents and compose_files and kafka_secure):
+        return
+    base, override = base_documents[0], documents[0]
+    merged = compose_files.merge(base, override)
+    merged_where = f"{COMPOSE} + {SECURE_COMPOSE}"
+    # Everything docker-compose.yaml is checked for holds for the merged variant too.
+    check_compose(flags_by_binary, dockerfile, devbroker_flags, merged, merged_where)
+    services = merged.get("services") or {}
+    overridden = override.get("services") or {}
+    for name in overridden:
+        check(name in base.get("services", {}) or name == "kafka-acls", where,
+              f"service {name} is not docker-compose.yaml's (a misspelt override starts "
+              "a new service)")
+
+    # The secrets: each one make-secrets makes, under deploy/compose/secrets; each used.
+    made = make_secrets(where) or {}
+    defined = override.get("secrets") or {}
+    for secret, spec in defined.items():
+        path = os.path.normpath(str((spec or {}).get("file", "")))
+        check(path == os.path.join(SECRETS_DIR, secret), where,
+              f"secret {secret} is not the file {SECRETS_DIR}/{secret} (file: {path})")
+        if made:
+            check(secret in made, where, f"secret {secret} is not made by {MAKE_SECRETS} "
+                  f"(it makes {sorted(made)})")
+    for secret in sorted(set(made) - set(defined)):
+        fail(where, f"{MAKE_SECRETS} makes {secret}, which no secret of this file is")
+    used = set()
+    for name, service in services.items():
+        for secret in compose_files.service_secrets(service):
+            used.add(secret)
+            check(secret in defined, f"{where}: service {name}",
+                  f"mounts secret {secret}, which the top-level secrets do not define")
+        check_no_password_literal(merged_where, name, service)
+        for volume in service.get("volumes") or []:
+            source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":")[0]
+            check(not os.path.normpath(str(source)).startswith(COMPOSE_DIR), f"{where}: service {name}",
+                  f"bind-mounts {source}: {COMPOSE_DIR} holds every service's secrets")
+    for secret in sorted(set(defined) - used):
+        fail(where, f"defines secret {secret}, which no service mounts")
+    passwords = set()
+    for name, text in made.items():
+        passwords.update(v for k, v in properties_of(text).items() if k == "sasl.password")
+        passwords.update(re.findall(r'password="([^"]+)"', text or ""))
+        if name.endswith(".password"):
+            passwords.add(text.strip())
+    check(len(passwords) == 7, MAKE_SECRETS,
+          f"expected 7 passwords (admin, controller, 4 users, the keystore), made {len(passwords)}")
+    for relative in (COMPOSE, SECURE_COMPOSE):
+        with open(os.path.join(ROOT, relative)) as f:
+            text = f.read()
+        check(not any(p in text for p in passwords), relative, "holds a generated password")
+
+    # The scripts the containers run: each a config of its own, valid bash.
+    configs = override.get("configs") or {}
+    config_targets = {}  # (service, target) -> source file
+    for secret, spec in configs.items():
+        path = os.path.normpath(str((spec or {}).get("file", "")))
+        check(path.startswith(COMPOSE_DIR + "/") and not path.startswith(SECRETS_DIR)
+              and os.path.isfile(os.path.join(ROOT, path)), where,
+              f"config {secret} is not a file of {COMPOSE_DIR} (file: {path})")
+    for name, service in services.items():
+        for config in service.get("configs") or []:
+            source = config if isinstance(config, str) else config.get("source")
+            target = "/" + source if isinstance(config, str) else config.get("target")
+            if check(source in configs, f"{where}: service {name}",
+                     f"mounts config {source}, which the top-level configs do not define"):
+                config_targets[(name, target)] = os.path.normpath(configs[source]["file"])
+    for path in sorted(set(config_targets.values())):
+        if path.endswith(("kafka-broker", "kafka-acls")) and shutil.which("bash"):
+            syntax = subprocess.run(["bash", "-n", os.path.join(ROOT, path)],
+                                    capture_output=True, text=True)
+            check(syntax.returncode == 0, path, f"is not valid bash: {syntax.stderr}")
+
+    def runs(name, script):
+        """The service's entrypoint runs deploy/compose/SCRIPT, mounted as a config."""
+        argv = as_argv(services[name].get("entrypoint"))
+        at = f"{where}: service {name}"
+        if check(len(argv) == 2 and argv[0] in ("bash", "/bin/bash"), at,
+                 f"entrypoint {argv} is not [/bin/bash, SCRIPT]"):
+            check(config_targets.get((name, argv[1])) == f"{COMPOSE_DIR}/{script}", at,
+                  f"entrypoint runs {argv[1]}, which is not the config of {COMPOSE_DIR}/{script}")
+
+    def mounts_exactly(name, expected):
+        actual = sorted(compose_files.service_secrets(services[name]))
+        check(actual == sorted(expected), f"{where}: service {name}",
+              f"mounts the secrets {actual}, expected exactly {sorted(expected)}")
+
+    # One Kafka everywhere in the secure variant: tools/kafka up --secure's.
+    version = secure_kafka_version()
+    check(version, where, "no <kafka.version> in third_party/kafka-3.9/pom.xml (//tools:local_kafka)")
+    for name, service in services.items():
+        image = str(service.get("image", ""))
+        if image.startswith("apache/kafka"):
+            check(image == f"apache/kafka:{version}", f"{where}: service {name}",
+                  f"image {image}: the secure variant runs Kafka {version}, as "
+                  "tools/kafka up --secure does (librdkafka #4895)")
+
+    # The brokers: TLS and SCRAM on every client listener, tools/kafka_secure.py's
+    # settings, the users it creates.
+    store, ca = SECRETS_MOUNT + "broker.p12", SECRETS_MOUNT + "ca.crt"
+    expected = kafka_secure.broker_settings(
+        SECRETS_MOUNT.rstrip("/"), "STORE", {u: "P" for u in [kafka_secure.ADMIN,
+                                                               kafka_secure.CONTROLLER,
+                                                               *kafka_secure.USERS]})
+    brokers = {n: s for n, s in services.items()
+               if "KAFKA_NODE_ID" in environment_dict(n, s.get("environment"))}
+    check(len(brokers) == 3, where, f"{len(brokers)} brokers, expected 3")
+    for name, service in brokers.items():
+        at = f"{merged_where}: service {name}"
+        env = environment_dict(at, service.get("environment"))
+        settings = compose_files.broker_properties(env)
+        protocols = compose_files.listener_protocols(env)
+        listeners = compose_files.listener_ports(env.get("KAFKA_LISTENERS"))
+        advertised = compose_files.listener_ports(env.get("KAFKA_ADVERTISED_LISTENERS"))
+        controller = env.get("KAFKA_CONTROLLER_LISTENER_NAMES")
+        for listener in listeners:
+            check(listener in protocols, at, f"listener {listener} has no security protocol")
+        for listener, protocol in protocols.items():
+            if listener == controller:
+                check(protocol == "SASL_PLAINTEXT", at,
+                      f"the controllers' listener {listener} is {protocol}, not SASL_PLAINTEXT")
+            else:
+                check(protocol == "SASL_SSL", at, f"client listener {listener} is {protocol}: "
+                      "every client listener must ask for TLS and SASL (SASL_SSL)")
+        check(controller not in advertised, at, "advertises the controllers' listener")
+        for listener in advertised:
+            check(protocols.get(listener) == "SASL_SSL", at, f"advertises {listener}, which is not SASL_SSL")
+        for _, port, _, target in host_ports(at, service.get("ports")):
+            published = [l for l, (_, p) in listeners.items() if p == target]
+            check(published and all(protocols.get(l) == "SASL_SSL" for l in published), at,
+                  f"publishes port {port} to {target}, which is no SASL_SSL listener's")
+        inter_broker = env.get("KAFKA_INTER_BROKER_LISTENER_NAME")
+        check(protocols.get(inter_broker) == expected["inter.broker.listener.name"], at,
+              f"the inter-broker listener {inter_broker} is {protocols.get(inter_broker)}, "
+              f"not {expected['inter.broker.listener.name']} (tools/kafka_secure.py)")
+        client_listeners = [l for l, p in protocols.items() if p == "SASL_SSL"]
+        for key, value in expected.items():
+            if key == "inter.broker.listener.name":
+                continue
+            keys = [key]
+            if key.startswith("listener.name.sasl_ssl."):
+                keys = [key.replace(".sasl_ssl.", f".{l.lower()}.") for l in client_listeners]
+            elif key.startswith("listener.name.controller.") and controller:
+                keys = [key.replace(".controller.", f".{controller.lower()}.")]
+            for setting in keys:
+                if "password" in value or "password" in key:
+                    # kafka-broker writes these from the secrets: never the environment.
+                    check(setting not in settings, at,
+                          f"{setting} holds a password: it must come from the secrets "
+                          "(deploy/compose/kafka-broker), not the environment")
+                elif key == "ssl.keystore.location":
+                    check(settings.get(setting) == store, at, f"{setting} is {settings.get(setting)}, not {store}")
+                elif key == "ssl.truststore.location":
+                    check(settings.get(setting) == ca, at, f"{setting} is {settings.get(setting)}, not {ca}")
+                else:
+                    check(settings.get(setting) == value, at,
+                          f"{setting} is {settings.get(setting)!r}, but tools/kafka_secure.py "
+                          f"gives the secure cluster {value!r}")
+        check(env.get("KITCHEN_SCRAM_USERS", "").split() == [kafka_secure.ADMIN, *kafka_secure.USERS],
+              at, f"KITCHEN_SCRAM_USERS is {env.get('KITCHEN_SCRAM_USERS')!r}, not tools/kafka_secure.py's "
+              f"users {[kafka_secure.ADMIN, *kafka_secure.USERS]}")
+        check(env.get("KITCHEN_BROKER_USER") == kafka_secure.ADMIN, at,
+              f"KITCHEN_BROKER_USER is not {kafka_secure.ADMIN}")
+        check(env.get("KITCHEN_CONTROLLER_USER") == kafka_secure.CONTROLLER, at,
+              f"KITCHEN_CONTROLLER_USER is not {kafka_secure.CONTROLLER}")
+        runs(name, "kafka-broker")
+        check("/run/kafka" in [str(t).split(":")[0] for t in as_argv(service.get("tmpfs"))], at,
+              "has no tmpfs at /run/kafka (where kafka-broker writes server.properties)")
+        test = " ".join(as_argv((service.get("healthcheck") or {}).get("test")))
+        check("--command-config /run/kafka/client.properties" in test, at,
+              f"the healthcheck does not log in (--command-config /run/kafka/client.properties): {test!r}")
+        mounts_exactly(name, ["ca.crt", "broker.p12", "keystore.password", "controller.password"]
+                       + [f"{u}.properties" for u in env.get("KITCHEN_SCRAM_USERS", "").split()])
+
+    # The kitchen's services: each its own user's file, and the CA.
+    for name, service in services.items():
+        if service.get("build") is None:
+            continue
+        at = f"{merged_where}: service {name}"
+        binary = (as_argv(service.get("entrypoint")) or [None])[0]
+        env = environment_dict(at, service.get("environment"))
+        own = f"{binary}.properties"
+        check(binary in kafka_secure.USERS, at, f"runs {binary}, which has no user of its own")
+        check(env.get("KAFKA_CONFIG_FILE") == SECRETS_MOUNT + own, at,
+              f"KAFKA_CONFIG_FILE is {env.get('KAFKA_CONFIG_FILE')}, not its own {SECRETS_MOUNT}{own}")
+        mounts_exactly(name, [own, "ca.crt"])
+        if own in made:
+            settings = properties_of(made[own])
+            for key, value in [("security.protocol", "SASL_SSL"),
+                               ("sasl.mechanisms", kafka_secure.MECHANISM),
+                               ("sasl.username", binary), ("ssl.ca.location", ca)]:
+                check(settings.get(key) == value, MAKE_SECRETS,
+                      f"{own}: {key} is {settings.get(key)!r}, expected {value!r}")
+        if binary != "waiter":
+            check((service.get("depends_on") or {}).get("kafka-acls", {}).get("condition")
+                  == "service_completed_successfully", at,
+                  "does not wait for the ACLs (depends_on kafka-acls: service_completed_successfully)")
+
+    # Kafka's own tools: the topic setup and the ACLs, as admin.
+    admin_java = properties_of(made.get("admin-java.properties"))
+    check(admin_java.get("ssl.truststore.location") == ca and
+          admin_java.get("security.protocol") == "SASL_SSL" and
+          f'username="{kafka_secure.ADMIN}"' in admin_java.get("sasl.jaas.config", ""),
+          MAKE_SECRETS, "admin-java.properties is not admin's over SASL_SSL trusting ca.crt")
+    for name in ("kafka-setup", "kafka-acls"):
+        if not check(name in services, where, f"has no service {name}"):
+            continue
+        at = f"{merged_where}: service {name}"
+        env = environment_dict(at, services[name].get("environment"))
+        check(env.get("COMMAND_CONFIG") == SECRETS_MOUNT + "admin-java.properties", at,
+              "COMMAND_CONFIG is not /run/secrets/admin-java.properties")
+        mounts_exactly(name, ["admin-java.properties", "ca.crt"])
+    if "kafka-setup" in services:
+        script = " ".join(as_argv(services["kafka-setup"].get("command"))).replace("$$", "$")
+        check(re.search(r"\$\{COMMAND_CONFIG:\+--command-config \$COMMAND_CONFIG\}", script) and
+              script.count("kafka-topics.sh --bootstrap-server \"$BOOTSTRAP\" $CREDENTIALS")
+              == script.count("kafka-topics.sh"), f"{COMPOSE}: service kafka-setup",
+              "not every kafka-topics.sh logs in with COMMAND_CONFIG (--command-config)")
+    if "kafka-acls" in services:
+        service = services["kafka-acls"]
+        at = f"{merged_where}: service kafka-acls"
+        env = environment_dict(at, service.get("environment"))
+        runs("kafka-acls", "kafka-acls")
+        check(config_targets.get(("kafka-acls", env.get("ACL_TABLE"))) == ACL_TABLE, at,
+              f"ACL_TABLE {env.get('ACL_TABLE')} is not the config of {ACL_TABLE}")
+        check(str(service.get("restart")) == "no", at, "a one-shot must not restart")
+        for broker in brokers:
+            check((service.get("depends_on") or {}).get(broker, {}).get("condition")
+                  == "service_healthy", at, f"does not wait for {broker} to be healthy")
+        advertised = {f"{h}:{p}" for s in brokers.values() for h, p in compose_files.listener_ports(
+            environment_dict(at, s.get("environment")).get("KAFKA_ADVERTISED_LISTENERS")).values()}
+        for server in env.get("BOOTSTRAP", "").split(","):
+            check(server in advertised, at, f"BOOTSTRAP {server} is no broker's advertised listener")
+    try:
+        table = compose_files.acl_table(os.path.join(ROOT, ACL_TABLE))
+    except (OSError, ValueError) as error:
+        fail(ACL_TABLE, str(error))
+        table = None
+    if table is not None:
+        check(table == kafka_secure.ACLS, ACL_TABLE,
+              "differs from tools/kafka_secure.py's ACLS (row by row, in order): "
+              f"{[r for r in table if r not in kafka_secure.ACLS]} here only, "
+              f"{[r for r in kafka_secure.ACLS if r not in table]} there only")
+
+    # Kafka UI: admin, read-only, over TLS and SCRAM, its password in the JAAS file.
+    if check("kafka-ui" in services, where, "has no kafka-ui"):
+        at = f"{merged_where}: service kafka-ui"
+        env = environment_dict(at, services["kafka-ui"].get("environment"))
+        # Its config file's cluster (decoding included) as the secure variant's
+        # environment resolves it.
+        ui = check_kafka_ui(flags_by_binary, merged, merged_where) or {
+            "properties": {}, "read_only": None}
+        for key, value in [("security.protocol", "SASL_SSL"),
+                           ("sasl.mechanism", kafka_secure.MECHANISM),
+                           ("ssl.truststore.type", "PEM"),
+                           ("ssl.truststore.location", ca)]:
+            got = ui["properties"].get(key)
+            check(got == value, at, f"Kafka UI's {key} is {got!r}, expected {value!r}")
+        check(ui["read_only"] == "true", at,
+              f"Kafka UI's readOnly is {ui['read_only']!r}, expected true")
+        check(env.get("JAVA_OPTS") == "-Djava.security.auth.login.config=" + SECRETS_MOUNT
+              + "kafka-ui.jaas", at, f"JAVA_OPTS is {env.get('JAVA_OPTS')!r}, expected the "
+              "JAAS file kafka-ui.jaas")
+        check(not any("JAAS_CONFIG" in k for k in env), at,
+              "sets sasl.jaas.config in its environment: the password belongs in kafka-ui.jaas")
+        mounts_exactly("kafka-ui", ["kafka-ui.jaas", "ca.crt"])
+        jaas = made.get("kafka-ui.jaas") or ""
+        check(re.search(r"KafkaClient\s*\{\s*org\.apache\.kafka\.common\.security\.scram\."
+                        r'ScramLoginModule required\s+username="admin"\s+password="[^"]+";\s*\};',
+                        jaas), MAKE_SECRETS, "kafka-ui.jaas is not a KafkaClient SCRAM login as admin")
+
+    # The secrets stay out of git and out of the kitchen's image.
+    for ignore_file, pattern in ((".gitignore", "/deploy/compose/secrets/"),
+                                 (".dockerignore", "deploy/compose/secrets")):
+        path = os.path.join(ROOT, ignore_file)
+        if check(os.path.isfile(path), ignore_file, "missing (a data file of the test)"):
+            with open(path) as f:
+                check(pattern in {line.strip() for line in f}, ignore_file,
+                      f"does not exclude {pattern} (make-secrets writes there)")
+
+
 def check_dockerignore():
     """The build context is the repository root: Bazel's symlinks and .git stay out."""
     path = os.path.join(ROOT, ".dockerignore")
@@ -1133,7 +1559,12 @@ def main():
     devbroker_flags = read_flags("devbroker", DEVBROKER)
     dockerfile = read_dockerfile()
     check_compose(flags_by_binary, dockerfile, devbroker_flags)
-    check_kafka_ui(flags_by_binary)
+    ui = check_kafka_ui(flags_by_binary)
+    if ui is not None:
+        protocol = ui["properties"].get("security.protocol", "PLAINTEXT")
+        check(protocol == "PLAINTEXT", COMPOSE, f"Kafka UI's security.protocol is {protocol}: "
+              "docker-compose.yaml's listeners are PLAINTEXT")
+    check_secure_compose(flags_by_binary, dockerfile, devbroker_flags)
     check_kubernetes(flags_by_binary, dockerfile)
     check_dockerignore()
     if errors:
