@@ -807,7 +807,7 @@ def check_kafka_ui(flags_by_binary, compose=None, compose_where=COMPOSE):
                  f"cluster property {key}: write it \"[{key}]\", or Spring splits it at "
                  "the dot"):
             client[key[1:-1]] = str(spring_value(value, env))
-    read_only = str(spring_value(cluster.get("readOnly", False), env)).lower()
+    ui_read_only = str(spring_value(cluster.get("readOnly", False), env)).lower()
     cook_env = environment_dict(f"{compose_where}: service cook",
                                    (services.get("cook") or {}).get("environment"))
     check(cluster.get("bootstrapServers") == cook_env.get("KAFKA_BOOTSTRAP_SERVERS"), at,
@@ -927,7 +927,7 @@ def check_kafka_ui(flags_by_binary, compose=None, compose_where=COMPOSE):
         check(message_type in defined, at,
               f"{topic}: {message_type} is not a message of the .proto files in "
               f"{proto_dir} (they define {', '.join(sorted(defined))})")
-    return {"properties": client, "read_only": read_only}
+    return {"properties": client, "read_only": ui_read_only}
 
 
 # ---------------------------------------------------------------------------------
