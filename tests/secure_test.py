@@ -313,9 +313,12 @@ class SecureKitchenTest(unittest.TestCase):
         texts += [("a command line", line) for line in self.command_lines.seen]
         self.assertGreater(len(self.command_lines.seen), 10)
         self.assertTrue(any("kafka.Kafka" in line for line in self.command_lines.seen))
+        # assertFalse, not assertNotIn: a failure names where, never the value (the
+        # latter would print the secret and the text around it into the test log).
         for what, text in texts:
-            for secret in self.secrets:
-                self.assertNotIn(secret, text, f"a secret in {what}")
+            for number, secret in enumerate(sorted(self.secrets), 1):
+                self.assertFalse(secret in text, f"secret #{number} of "
+                                 f"{len(self.secrets)} appears in {what}")
 
 
 if __name__ == "__main__":
