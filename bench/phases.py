@@ -467,7 +467,7 @@ class Phases:
         with self.brokers.place("latency") as place:
             tail = EventTail(self.runner, place, self.kcat_fetch)
             try:
-                cook = self.start_cook(place, "bench-latency")
+                cook = self.start_cook(place, "bench-latency", self.args.cook_arg)
                 progress(f"   cook joined its group in {cook.join_s:.1f} s")
                 manager = self.start_ledger(place, "bench-latency-ledger")
                 try:

@@ -19,6 +19,7 @@ measurements phases.py, the tables and the plot report.py.
 """
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -77,6 +78,14 @@ def main():
     parser.add_argument("--kafka_small_backlog", type=int, default=5000,
                         help="backlog for group commit vs one fsync per order on Kafka "
                         "(one sync and one offset commit per order: 300 orders/s there)")
+    parser.add_argument("--phases", nargs="+", default=["producer", "latency", "single", "ledger"],
+                        choices=["producer", "latency", "single", "ledger"],
+                        help="which phases to run (e.g. --phases latency)")
+    parser.add_argument("--nodes", type=int, nargs="+", default=[3, 1],
+                        help="with --kafka or --all: the cluster sizes, in order")
+    parser.add_argument("--cook_arg", action="append", default=[],
+                        help="an extra argument for the latency phase's cook, repeatable "
+                        "(e.g. --cook_arg=-X --cook_arg=debug=eos; with --keep its log stays)")
     parser.add_argument("--kafka_tool", default=os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "kafka"))
     args = parser.parse_args()
@@ -85,8 +94,8 @@ def main():
         args.backlog, args.small_backlog, args.single_orders = 20000, 2000, 3
         args.kafka_backlog = 20000
         args.kafka_count, args.kafka_repeats, args.kafka_small_backlog = 20000, 1, 2000
-    targets = (["kafka-3", "kafka-1"] if args.kafka else
-               ["kafka-3", "kafka-1", "dev"] if args.all else ["dev"])
+    clusters = [f"kafka-{n}" for n in args.nodes]
+    targets = (clusters if args.kafka else clusters + ["dev"] if args.all else ["dev"])
     args.bin = os.path.abspath(args.bin)
     args.out = os.path.abspath(args.out)
     os.makedirs(os.path.join(args.out, "tmp"), exist_ok=True)
@@ -126,10 +135,11 @@ def main():
                                  "start_s": getattr(brokers, "start_s", None)}
                 progress(f"== on the {brokers.name}")
                 phases = Phases(runner, run_args, results["kafka_settings"], brokers, own)
-                phases.producer_phase()
-                phases.latency_phase()
-                phases.single_order_phase()
-                phases.ledger_phase()
+                for phase in ("producer", "latency", "single", "ledger"):
+                    if phase in args.phases:
+                        {"producer": phases.producer_phase, "latency": phases.latency_phase,
+                         "single": phases.single_order_phase,
+                         "ledger": phases.ledger_phase}[phase]()
                 own["broker_jvm_maxrss_kib"] = brokers.jvm_peaks()
             finally:
                 brokers.stop()
@@ -138,7 +148,13 @@ def main():
             results["brokers"][target] = own
         results["load_at_end"] = load_average()
         results["elapsed_s"] = round(time.monotonic() - started, 1)
-        write_report(results, args.out)
+        if len(args.phases) < 4:  # The tables need every phase: the raw numbers only.
+            os.makedirs(args.out, exist_ok=True)
+            with open(os.path.join(args.out, "bench.json"), "w") as f:
+                json.dump(results, f, indent=2, default=str)
+            progress(f"written: {args.out}/bench.json (phases {' '.join(args.phases)} only)")
+        else:
+            write_report(results, args.out)
         ok = True
     finally:
         stop_everything()
