@@ -64,13 +64,16 @@ constexpr int kExitLedger = 3;
 }  // namespace
 
 int main(int argc, char** argv) {
-  // One malloc arena for every thread. librdkafka's broker threads allocate
-  // the fetched records and the main thread frees them: with an arena per
-  // thread each keeps its own high-water mark, and a catch-up of 200,000
-  // orders peaked at 37 MiB where one arena held it to 27 MiB, as fast
-  // (bench/README.md, "What bounds the manager's memory"). MALLOC_ARENA_MAX
-  // in the environment wins, as glibc's own setting.
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 1);
+  // Two malloc arenas, not glibc's 8 a core. librdkafka's broker threads
+  // allocate the fetched records and the main thread frees them: with an
+  // arena per thread each keeps its own high-water mark. Catching up 200,000
+  // orders on the dev broker peaked at 27 to 29 MiB with 16 arenas, 24 to 27
+  // with 2 and 22 with 1, but one arena (every malloc and free of every
+  // thread behind one lock) was 20 to 40% slower: 33,000 and 54,000 orders/s
+  // against 63,000 and 70,000 with 2 (bench/README.md, "What bounds the
+  // manager's memory"). MALLOC_ARENA_MAX in the environment wins, as glibc's
+  // own setting.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   namespace manager = kitchen::manager;
   namespace service = kitchen::service;
   kitchen::logging::SetServiceName("manager");
