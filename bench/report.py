@@ -277,8 +277,8 @@ def broker_markdown(r, top):
         f"{mm['join_s']:.1f}) | {mm['orders_per_s']:,.0f} | {mm['recorded_at_span_s']:.3f} | "
         f"{mm['recorded_at_orders_per_s'] or float('nan'):,.0f} | {mm['cpu_s']:.2f} | "
         f"{led['backlog'] / mm['cpu_s']:,.0f} | {mm['maxrss_kib'] / 1024:.1f} |")
-    add(f"| kcat -C -J -e to a file, then fdatasync (no group, the consumers' fetch "
-        f"settings) | {km['wall_s']:.2f} (sync {km['sync_s']:.3f}) | "
+    add(f"| kcat -C -J -e to a file, then fdatasync (no group, the consumers' fetch wait, "
+        f"their prefetch of before #19) | {km['wall_s']:.2f} (sync {km['sync_s']:.3f}) | "
         f"{km['orders_per_s']:,.0f} | {km['first_to_last_byte_s']:.3f} | "
         f"{km['streaming_orders_per_s']:,.0f} | {km['cpu_s']:.2f} | "
         f"{led['backlog'] / km['cpu_s']:,.0f} | {km['maxrss_kib'] / 1024:.1f} |")
@@ -293,8 +293,8 @@ def broker_markdown(r, top):
     add("")
     if led.get("memory_matrix"):
         add(f"What bounds the manager's memory: the same backlog of {led['backlog']:,}, from "
-            "the shipped defaults one setting put back to its value before #19 at a time, then "
-            "all of them, each in a new group:")
+            "the shipped defaults one setting put back to its value before #19 at a time (and one "
+            "malloc arena), then all four, each in a new group:")
         add("")
         add("| manager | peak RSS MiB | wall s (start to last record) | orders/s (streaming) "
             "| x kcat -C -J (streaming) |")
