@@ -222,6 +222,9 @@ Consumer::~Consumer() {
   if (absl::Status closed = Close(); !closed.ok()) {
     logging::Warning("consumer close: %s", closed.ToString());
   }
+  // The queue reference is the handle's: given back before it is destroyed
+  // (the members would go the other way round).
+  queue_.reset();
 }
 
 absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
