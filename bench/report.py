@@ -277,8 +277,8 @@ def broker_markdown(r, top):
         f"{mm['join_s']:.1f}) | {mm['orders_per_s']:,.0f} | {mm['recorded_at_span_s']:.3f} | "
         f"{mm['recorded_at_orders_per_s'] or float('nan'):,.0f} | {mm['cpu_s']:.2f} | "
         f"{led['backlog'] / mm['cpu_s']:,.0f} | {mm['maxrss_kib'] / 1024:.1f} |")
-    add(f"| kcat -C -J -e to a file, then fdatasync (no group, the consumers' fetch "
-        f"settings) | {km['wall_s']:.2f} (sync {km['sync_s']:.3f}) | "
+    add(f"| kcat -C -J -e to a file, then fdatasync (no group, the consumers' fetch wait, "
+        f"their prefetch of before #19) | {km['wall_s']:.2f} (sync {km['sync_s']:.3f}) | "
         f"{km['orders_per_s']:,.0f} | {km['first_to_last_byte_s']:.3f} | "
         f"{km['streaming_orders_per_s']:,.0f} | {km['cpu_s']:.2f} | "
         f"{led['backlog'] / km['cpu_s']:,.0f} | {km['maxrss_kib'] / 1024:.1f} |")
@@ -292,14 +292,17 @@ def broker_markdown(r, top):
         f"**{led['ratio_streaming']:.2f}x** | | {km['cpu_s'] / mm['cpu_s']:.2f}x | |")
     add("")
     if led.get("memory_matrix"):
-        add(f"What bounds the manager's memory: the same backlog of {led['backlog']:,}, one "
-            "setting changed at a time, each in a new group:")
+        add(f"What bounds the manager's memory: the same backlog of {led['backlog']:,}, from "
+            "the shipped defaults one setting put back to its value before #19 at a time (and one "
+            "malloc arena), then all four, each in a new group:")
         add("")
-        add("| manager | peak RSS MiB | wall s (start to last record) | orders/s (streaming) |")
-        add("| --- | --- | --- | --- |")
+        add("| manager | peak RSS MiB | wall s (start to last record) | orders/s (streaming) "
+            "| x kcat -C -J (streaming) |")
+        add("| --- | --- | --- | --- | --- |")
         for x in led["memory_matrix"]:
+            rate = x["recorded_at_orders_per_s"] or float("nan")
             add(f"| {x['label']} | {x['maxrss_kib'] / 1024:.1f} | {x['wall_s']:.2f} | "
-                f"{x['recorded_at_orders_per_s'] or float('nan'):,.0f} |")
+                f"{rate:,.0f} | {rate / led['kcat']['streaming_orders_per_s']:.2f}x |")
         add("")
     g, s1 = led["manager_group_commit_small"], led["manager_fsync_each_small"]
     add(f"Group commit, a backlog of {led['small_backlog']:,}: from the group's `partitions "
@@ -309,7 +312,7 @@ def broker_markdown(r, top):
     add("")
     add("| manager | assigned to last line s | orders/s | first to last recorded_at s |")
     add("| --- | --- | --- | --- |")
-    for x, label in ((g, "default (`--sync_max_records=10000`)"),
+    for x, label in ((g, "default (`--sync_max_records=2000`)"),
                      (s1, "`--sync_max_records=1` (one fsync per order)")):
         add(f"| {label} | {x['assigned_to_done_s']:.3f} | "
             f"{x['assigned_to_done_orders_per_s']:,.0f} | {x['recorded_at_span_s']:.3f} |")

@@ -3,6 +3,7 @@
 #include "kafka/consumer.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -82,10 +83,21 @@ Properties ConsumerDefaults(absl::string_view group_id) {
       {"heartbeat.interval.ms", "1000"},
       // A member that dies is replaced within 10 s (Kafka's default is 45 s).
       {"session.timeout.ms", "10000"},
-      // Memory: librdkafka pre-fetches up to 64 MiB by default; 8 MiB keeps a
-      // service small and is still thousands of orders ahead.
-      {"queued.max.messages.kbytes", "8192"},
-      {"fetch.max.bytes", "4194304"},
+      // Memory (bench/README.md, "What bounds the manager's memory"): each
+      // prefetched order costs ~450 B (librdkafka's op and its share of the
+      // decompressed batch), not the ~75 B of value queued.max.messages.kbytes
+      // counts, and a fetch already sent lands whatever the queue holds. With
+      // librdkafka's 100,000 records and 4 MiB fetches a 200,000-order
+      // backlog was held whole: 73 to 101 MiB. The prefetch is 6,000 records
+      // (2 MiB of values for large ones; the manager peaked at 21.8 MiB with
+      // 6,000 against 27.2 with 10,000, at the same speed), each broker's
+      // answer at most 1 MiB (message.max.bytes is the floor) and 256 KiB a
+      // partition; Poll() wakes the fetchers when it runs low
+      // (Consumer::RefillPrefetch).
+      {"queued.min.messages", "6000"},
+      {"queued.max.messages.kbytes", "2048"},
+      {"fetch.max.bytes", "1048576"},
+      {"max.partition.fetch.bytes", "262144"},
       // How long a broker that has nothing may hold a fetch: librdkafka's
       // default. Kafka answers a waiting fetch as soon as data arrives, so the
       // wait costs no latency there, while a short one costs the brokers dear
@@ -169,6 +181,12 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(
     }
   }
   std::unique_ptr<Consumer> consumer(new Consumer(listener));
+  char queued_min[32];
+  size = sizeof(queued_min);
+  if (rd_kafka_conf_get(conf.get(), "queued.min.messages", queued_min, &size) ==
+      RD_KAFKA_CONF_OK) {
+    consumer->refill_below_ = std::strtoul(queued_min, nullptr, 10) / 2;
+  }
   rd_kafka_conf_set_opaque(conf.get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
   InstallErrorLogger(conf.get());
@@ -183,6 +201,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(
   consumer->handle_.reset(handle);
   // One queue for records, logs and errors: Poll() serves them all.
   rd_kafka_poll_set_consumer(handle);
+  consumer->queue_.reset(rd_kafka_queue_get_consumer(handle));
 
   PartitionListPtr subscription(
       rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
@@ -203,12 +222,16 @@ Consumer::~Consumer() {
   if (absl::Status closed = Close(); !closed.ok()) {
     logging::Warning("consumer close: %s", closed.ToString());
   }
+  // The queue reference is the handle's: given back before it is destroyed
+  // (the members would go the other way round).
+  queue_.reset();
 }
 
 absl::StatusOr<absl::optional<Message>> Consumer::Poll(int timeout_ms) {
   rd_kafka_message_t* raw = rd_kafka_consumer_poll(handle_.get(), timeout_ms);
   absl::optional<Message> message;
   if (raw != nullptr) message.emplace(raw);
+  RefillPrefetch();
   // Rebalances are served inside the poll.
   if (!rebalance_failure_.ok()) return rebalance_failure_;
   if (raw == nullptr) return absl::nullopt;
@@ -328,6 +351,54 @@ absl::Status Consumer::RewindToCommitted(absl::Duration timeout) {
     }
   }
   return absl::OkStatus();
+}
+
+void Consumer::RefillPrefetch() {
+  if (queue_ == nullptr || refill_below_ == 0) return;
+  if (rd_kafka_queue_length(queue_.get()) >= refill_below_) {
+    refilled_ = true;
+    return;
+  }
+  // Looked at every 5 ms at most (a Poll() per record would otherwise ask
+  // for the assignment each time an idle consumer's queue is empty), and
+  // after a wake-up that brought nothing, again only after 50 ms.
+  const absl::Time now = absl::Now();
+  if (now < next_refill_check_) return;
+  next_refill_check_ = now + absl::Milliseconds(5);
+  if (!refilled_ && now - last_wake_ < absl::Milliseconds(50)) return;
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &assigned) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  PartitionListPtr assignment(assigned);
+  if (assignment->cnt == 0) return;
+  if (rd_kafka_position(handle_.get(), assignment.get()) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  PartitionListPtr behind(rd_kafka_topic_partition_list_new(assignment->cnt));
+  for (int i = 0; i < assignment->cnt; ++i) {
+    const rd_kafka_topic_partition_t& partition = assignment->elems[i];
+    int64_t low = -1;
+    int64_t high = -1;
+    // The log's end as the last fetch of the partition saw it.
+    if (partition.offset >= 0 &&
+        rd_kafka_get_watermark_offsets(handle_.get(), partition.topic,
+                                       partition.partition, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high > partition.offset) {
+      rd_kafka_topic_partition_list_add(behind.get(), partition.topic,
+                                        partition.partition)
+          ->offset = RD_KAFKA_OFFSET_END;
+    }
+  }
+  if (behind->cnt == 0) return;
+  last_wake_ = now;
+  refilled_ = false;
+  // Timeout 0: the requests are sent, the answers dropped when they come
+  // (librdkafka's own timed-out calls do the same).
+  (void)rd_kafka_offsets_for_times(handle_.get(), behind.get(), 0);
 }
 
 absl::Status Consumer::Close() {

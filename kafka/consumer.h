@@ -215,7 +215,31 @@ class Consumer {
               const rd_kafka_topic_partition_list_t* partitions,
               absl::string_view what);
 
+  // librdkafka 2.0.2 stops fetching a partition while the prefetch queue is
+  // over queued.min.messages (or queued.max.messages.kbytes) and looks again
+  // only when that broker's thread wakes: on a request, a response, or its 1 s
+  // timer (2.2 added fetch.queue.backoff.ms for this). With a prefetch
+  // small enough to keep a consumer small, the queue drains long before the
+  // timer, and a catch-up runs at one prefetch per second. So when the queue
+  // has fallen under half of queued.min.messages while a partition is behind
+  // its log's end, this asks the leaders of the partitions behind for their
+  // log's end (ListOffsets, without waiting for the answer): the request
+  // wakes their broker threads, which fetch again. Called by Poll().
+  void RefillPrefetch();
+
   RebalanceListener* listener_;
+  struct QueueDeleter {
+    void operator()(rd_kafka_queue_t* queue) const {
+      rd_kafka_queue_destroy(queue);
+    }
+  };
+  // The queue Poll() serves: its length is the prefetch.
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue_;
+  size_t refill_below_ = 0;  // Half of queued.min.messages.
+  absl::Time next_refill_check_ = absl::InfinitePast();
+  absl::Time last_wake_ = absl::InfinitePast();
+  // Whether the queue has been over refill_below_ since the last wake-up.
+  bool refilled_ = true;
   // A rebalance whose assignment librdkafka refused: without it this member
   // would stay in its group with no partitions, so Poll() reports it.
   absl::Status rebalance_failure_;
