@@ -149,13 +149,10 @@ void OrderSender::OnDelivery(const kafka::Delivery& delivery) {
   placed.partition = delivery.partition;
   placed.offset = delivery.offset;
   placed.latency = answers_served_at_ - placed_at;
+  // The header Place() wrote: not parsed again.
   if (absl::optional<absl::string_view> traceparent =
           delivery.header(orders::kTraceparentHeader)) {
-    if (absl::optional<orders::TraceContext> trace =
-            orders::TraceContext::Parse(*traceparent)) {
-      trace_id_.assign(trace->trace_id().data(), trace->trace_id().size());
-      placed.trace_id = trace_id_;
-    }
+    placed.trace_id = orders::TraceContext::TraceIdOfOwn(*traceparent);
   }
   if (on_result_) on_result_(placed);
 }

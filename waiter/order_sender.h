@@ -95,7 +95,6 @@ class OrderSender {
   // poll serves were all waiting, so one clock read does for all of them.
   absl::Time answers_served_at_;
   bool clock_read_ = false;
-  std::string trace_id_;         // Reused: the answer's, for PlacedOrder.
   orders::EncodedOrder record_;  // Reused: its buffers keep their capacity.
   std::unique_ptr<kafka::Producer> producer_;  // Last: destroyed first.
 };
