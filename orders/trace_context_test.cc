@@ -61,6 +61,15 @@ TEST(TraceContextTest, NewDrawsEveryHexDigitEverywhere) {
   }
 }
 
+TEST(TraceContextTest, TraceIdOfOwnReadsTheTraceIdOfATraceparentMadeHere) {
+  const TraceContext trace = TraceContext::New();
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(trace.traceparent()), trace.trace_id());
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(kValid),
+            "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(""), "");
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(std::string(kValid) + "-"), "");
+}
+
 TEST(TraceContextTest, ParsesTheSpecExample) {
   absl::optional<TraceContext> trace = TraceContext::Parse(kValid);
   ASSERT_TRUE(trace.has_value());
