@@ -70,20 +70,32 @@ kitchen::v1::Order NewOrder(absl::string_view pizza, int32_t table,
 
 namespace {
 
+// to = from; a plain copy when the sizes match, not std::string's general
+// replace (measured with the waiter's headers and key: 625 instructions an
+// order before, 255 after).
+void Overwrite(absl::string_view from, std::string& to) {
+  if (to.size() != from.size()) {
+    to.assign(from.data(), from.size());
+  } else if (!from.empty()) {
+    std::memcpy(&to[0], from.data(), from.size());
+  }
+}
+
 // The key (the table as a decimal string) and headers of the order `order_id`
 // at `table` traced by `traceparent`, into `record`, reusing its buffers.
 void SetKeyAndHeaders(int32_t table, absl::string_view order_id,
                       absl::string_view traceparent, EncodedOrder& record) {
   record.key.clear();
   absl::StrAppend(&record.key, table);
-  // A name is written only when the header in its place had another: with the
-  // same record each time, once.
+  // With the same record each time, the headers' names and values have the
+  // sizes they had (the ids are of fixed length): copied over in place.
   size_t count = 0;
-  auto set = [&record, &count](const char* name, absl::string_view value) {
+  auto set = [&record, &count](absl::string_view name,
+                               absl::string_view value) {
     if (record.headers.size() <= count) record.headers.emplace_back();
     kafka::Header& header = record.headers[count++];
-    if (header.name != name) header.name = name;
-    header.value.assign(value.data(), value.size());
+    Overwrite(name, header.name);
+    Overwrite(value, header.value);
   };
   if (!order_id.empty()) set(kOrderIdHeader, order_id);
   if (!traceparent.empty()) set(kTraceparentHeader, traceparent);

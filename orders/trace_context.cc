@@ -10,28 +10,57 @@
 namespace kitchen::orders {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
+// Which bytes are lowercase hex digits: kLowerHex.digit['a'] is true. A table,
+// because every service reads a traceparent per record.
+struct LowerHexTable {
+  constexpr LowerHexTable() {
+    for (char c = '0'; c <= '9'; ++c)
+      digit[static_cast<unsigned char>(c)] = true;
+    for (char c = 'a'; c <= 'f'; ++c)
+      digit[static_cast<unsigned char>(c)] = true;
+  }
+  bool digit[256] = {};
+};
+constexpr LowerHexTable kLowerHex;
 
-// Writes `count` random bytes as 2 * count hex digits at `out`, not all zero.
-void PutRandomHex(int count, char* out) {
+// The 8 bytes of `word` as 16 lowercase hex digits at `out`, the lowest nibble
+// first (the digits of random bits: their order does not matter). Eight
+// digits at a time in a 64-bit word, without a branch or table, because the
+// waiter writes 48 per order: each nibble spread into a byte of its own, then
+// '0' + n, and 'a' - '0' - 10 = 39 more where n >= 10.
+void PutHexWord(uint64_t word, char* out) {
+  for (int half = 0; half < 2; ++half) {
+    uint64_t x = static_cast<uint32_t>(word >> (32 * half));
+    x = (x | (x << 16)) & 0x0000FFFF0000FFFFULL;
+    x = (x | (x << 8)) & 0x00FF00FF00FF00FFULL;
+    x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    const uint64_t letters =
+        ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+    x += 0x3030303030303030ULL + letters * 39;
+    std::memcpy(out + 8 * half, &x, sizeof(x));
+  }
+}
+
+// Writes `words` random 64-bit words as 16 * words hex digits at `out`, not
+// all zero.
+void PutRandomHex(int words, char* out) {
   // Seeded from the OS once per thread; ids must be unique, not secret.
   thread_local absl::BitGen bits;
   bool all_zero = true;
   do {
-    for (int i = 0; i < count; i += 8) {
-      uint64_t word = bits();
+    for (int i = 0; i < words; ++i) {
+      const uint64_t word = bits();
       if (word != 0) all_zero = false;
-      for (int j = 0; j < 8 && i + j < count; ++j) {
-        const unsigned byte = static_cast<unsigned>(word >> (8 * j)) & 0xFF;
-        out[2 * (i + j)] = kHex[byte >> 4];
-        out[2 * (i + j) + 1] = kHex[byte & 0xF];
-      }
+      PutHexWord(word, out + 16 * i);
     }
   } while (all_zero);  // All zeros is invalid (and never drawn in practice).
 }
 
 bool IsLowerHex(absl::string_view text) {
-  return text.find_first_not_of("0123456789abcdef") == absl::string_view::npos;
+  for (char c : text) {
+    if (!kLowerHex.digit[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
 }
 
 bool AllZeros(absl::string_view text) {
@@ -43,7 +72,7 @@ bool AllZeros(absl::string_view text) {
 TraceContext TraceContext::New() {
   TraceContext trace;
   std::memcpy(trace.chars_.data(), "00-", 3);
-  PutRandomHex(16, &trace.chars_[3]);
+  PutRandomHex(2, &trace.chars_[3]);  // 16 bytes.
   trace.chars_[35] = '-';
   trace.SetRandomSpanId();
   trace.chars_[52] = '-';
@@ -91,6 +120,6 @@ TraceContext TraceContext::Child() const {
   return child;
 }
 
-void TraceContext::SetRandomSpanId() { PutRandomHex(8, &chars_[36]); }
+void TraceContext::SetRandomSpanId() { PutRandomHex(1, &chars_[36]); }
 
 }  // namespace kitchen::orders

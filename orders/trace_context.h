@@ -44,6 +44,15 @@ class TraceContext {
   // (nullopt): the kitchen writes and reads version 00 only.
   static absl::optional<TraceContext> Parse(absl::string_view header);
 
+  // The trace id of a traceparent this process made (New(), Child()) and got
+  // back unchanged, as from a delivery report: read where the format puts it,
+  // not checked again (a Parse() costs more than a New()). Empty unless
+  // `traceparent` has a traceparent's length.
+  static absl::string_view TraceIdOfOwn(absl::string_view traceparent) {
+    return traceparent.size() == 55 ? traceparent.substr(3, 32)
+                                    : absl::string_view();
+  }
+
   // The context of a service that handles a record whose traceparent header is
   // `header`: the same trace and sampled flag, a span id of its own; a new
   // trace (New()) when there is no header or it does not parse.

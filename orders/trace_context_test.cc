@@ -46,6 +46,30 @@ TEST(TraceContextTest, NewTracesAndSpansDiffer) {
   EXPECT_EQ(span_ids.size(), 1000u);
 }
 
+TEST(TraceContextTest, NewDrawsEveryHexDigitEverywhere) {
+  // Each of the 48 random digits (trace id, span id) takes all 16 values over
+  // 2000 traces: a digit missing at a place would have a chance of
+  // (15/16)^2000, about 1e-56.
+  std::set<char> seen[55];
+  for (int i = 0; i < 2000; ++i) {
+    const std::string header = TraceContext::New().header();
+    for (size_t at = 0; at < header.size(); ++at) seen[at].insert(header[at]);
+  }
+  for (size_t at = 0; at < 55; ++at) {
+    const bool random = (at >= 3 && at < 35) || (at >= 36 && at < 52);
+    EXPECT_EQ(seen[at].size(), random ? 16u : 1u) << "at " << at;
+  }
+}
+
+TEST(TraceContextTest, TraceIdOfOwnReadsTheTraceIdOfATraceparentMadeHere) {
+  const TraceContext trace = TraceContext::New();
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(trace.traceparent()), trace.trace_id());
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(kValid),
+            "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(""), "");
+  EXPECT_EQ(TraceContext::TraceIdOfOwn(std::string(kValid) + "-"), "");
+}
+
 TEST(TraceContextTest, ParsesTheSpecExample) {
   absl::optional<TraceContext> trace = TraceContext::Parse(kValid);
   ASSERT_TRUE(trace.has_value());

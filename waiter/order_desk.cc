@@ -95,7 +95,8 @@ std::string Describe(absl::string_view value) {
 
 // The order's trace id, "none" should the record have lost its traceparent.
 absl::string_view TraceId(const PlacedOrder& placed) {
-  return placed.trace_id.empty() ? absl::string_view("none") : placed.trace_id;
+  const absl::string_view trace_id = placed.trace_id();
+  return trace_id.empty() ? absl::string_view("none") : trace_id;
 }
 
 }  // namespace

@@ -39,6 +39,16 @@ kafka::Properties WaiterProducerDefaults(absl::Duration delivery_timeout) {
   };
 }
 
+absl::string_view PlacedOrder::trace_id() const {
+  if (delivery == nullptr) return {};
+  // The header Place() wrote: not parsed again.
+  absl::optional<absl::string_view> traceparent =
+      delivery->header(orders::kTraceparentHeader);
+  return traceparent.has_value()
+             ? orders::TraceContext::TraceIdOfOwn(*traceparent)
+             : absl::string_view();
+}
+
 absl::StatusOr<std::unique_ptr<OrderSender>> OrderSender::Create(
     const kafka::ClientConfig& config, std::string topic,
     absl::Duration delivery_timeout, ResultCallback on_result) {
@@ -149,14 +159,7 @@ void OrderSender::OnDelivery(const kafka::Delivery& delivery) {
   placed.partition = delivery.partition;
   placed.offset = delivery.offset;
   placed.latency = answers_served_at_ - placed_at;
-  if (absl::optional<absl::string_view> traceparent =
-          delivery.header(orders::kTraceparentHeader)) {
-    if (absl::optional<orders::TraceContext> trace =
-            orders::TraceContext::Parse(*traceparent)) {
-      trace_id_.assign(trace->trace_id().data(), trace->trace_id().size());
-      placed.trace_id = trace_id_;
-    }
-  }
+  placed.delivery = &delivery;
   if (on_result_) on_result_(placed);
 }
 

@@ -53,7 +53,7 @@ class OrderSenderTest : public ::testing::Test {
           ASSERT_TRUE(order.ok()) << order.status();
           answers_.push_back({order->order_id(), order->pizza(), order->table(),
                               placed.status, placed.partition, placed.offset,
-                              std::string(placed.trace_id)});
+                              std::string(placed.trace_id())});
         });
     ASSERT_TRUE(sender.ok()) << sender.status();
     sender_ = *std::move(sender);
