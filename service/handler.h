@@ -23,11 +23,9 @@
 //    follows the loop's batches: a transaction begun when a batch opens, the
 //    handler publishing through the service's transactional producer, and at
 //    the batch's close Flush(), then the batch's offsets sent with the group's
-//    metadata and the transaction committed, in the background: the next
-//    batch is handled meanwhile, what it publishes waiting for the next
-//    transaction (service/transaction.h); an abort rewinds the partitions to
-//    their committed offsets, for the aborted batch and what gathered behind
-//    it. A loop without a transactional producer refuses it.
+//    metadata and the transaction committed; an abort rewinds the batch's
+//    partitions to their committed offsets. Not implemented yet: the loop
+//    refuses it (Unimplemented).
 //  - kNone, a watcher (the board): nothing is kept or committed; it reads from
 //    where its group's auto.offset.reset says.
 //

@@ -38,20 +38,9 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     // Poison records whose copies are now safe are done; their partitions go
     // on.
     if (!ServeDeadLetters()) break;
-    // Between batches: a transaction committed in the background is settled
-    // and the next one, gathered meanwhile, starts.
-    if (progress_ == Progress::kOffsetsInTransaction && batch_records_ == 0 &&
-        !CloseTransaction(/*finish=*/false)) {
-      break;
-    }
-    // While a batch is open, only take what is already waiting; while a
-    // transaction commits, look back soon for its end.
-    const bool committing =
-        options_.transaction != nullptr && options_.transaction->committing();
+    // While a batch is open, only take what is already waiting.
     absl::StatusOr<absl::optional<kafka::Message>> polled =
-        consumer_->Poll(batch_records_ > 0 ? 0
-                        : committing       ? 1
-                                           : 100);
+        consumer_->Poll(batch_records_ > 0 ? 0 : 100);
     if (!polled.ok()) {
       if (absl::IsOutOfRange(polled.status()) &&
           progress_ == Progress::kOwnPositions) {
@@ -95,9 +84,8 @@ absl::Status Loop::Run(kafka::Consumer& consumer, absl::Notification& stop) {
     }
   }
   if (failure_.ok()) GiveUpDeadLetters();
-  if (failure_.ok()) CloseBatch(/*finish=*/true);
-  // What a failed batch published is withdrawn; its records come again (a
-  // transaction committing in the background is let finish first).
+  if (failure_.ok()) CloseBatch();
+  // What a failed batch published is withdrawn; its records come again.
   if (!failure_.ok() && options_.transaction != nullptr) {
     options_.transaction->AbortIfOpen();
   }
@@ -232,10 +220,8 @@ void Loop::MarkDone(const PartitionKey& key, int64_t offset) {
   if (progress_ == Progress::kOwnPositions) next_[key] = offset + 1;
 }
 
-bool Loop::CloseBatch(bool finish) {
-  if (progress_ == Progress::kOffsetsInTransaction) {
-    return CloseTransaction(finish);
-  }
+bool Loop::CloseBatch() {
+  if (progress_ == Progress::kOffsetsInTransaction) return CloseTransaction();
   if (batch_records_ > 0) {
     if (absl::Status flushed = handler_.Flush(); !flushed.ok()) {
       Fail(std::move(flushed), /*by_handler=*/true);
@@ -258,22 +244,13 @@ bool Loop::CloseBatch(bool finish) {
   return true;
 }
 
-bool Loop::CloseTransaction(bool finish) {
+bool Loop::CloseTransaction() {
   if (batch_records_ > 0) {
     if (absl::Status flushed = handler_.Flush(); !flushed.ok()) {
       Fail(std::move(flushed), /*by_handler=*/true);
       return false;
     }
     batch_records_ = 0;
-    batch_bytes_ = 0;
-  }
-  TransactionalProducer& transaction = *options_.transaction;
-  if (transaction.committing()) {
-    // One commit at a time: the next gathers behind it, up to a bound.
-    const bool full = transaction.waiting() >=
-                      kMaxBatchesBehindACommit * options_.batch_max_records;
-    if (!SettleCommit(finish || full)) return false;
-    if (transaction.committing()) return true;
   }
   if (done_.empty()) return true;
   std::vector<kafka::TopicPartition> offsets;
@@ -283,29 +260,13 @@ bool Loop::CloseTransaction(bool finish) {
   done_.clear();
   // Fresh for each transaction: a generation that moved on makes the
   // transaction abortable instead of committing a zombie's offsets.
-  if (absl::Status started =
-          transaction.StartCommit(offsets, consumer_->GroupMetadata());
-      !started.ok()) {
-    Fail(std::move(started), /*by_handler=*/false);
+  absl::StatusOr<TransactionOutcome> outcome =
+      options_.transaction->Commit(offsets, consumer_->GroupMetadata());
+  if (!outcome.ok()) {
+    Fail(outcome.status(), /*by_handler=*/false);
     return false;
   }
-  committing_offsets_ = std::move(offsets);
-  return finish ? SettleCommit(/*wait=*/true) : true;
-}
-
-bool Loop::SettleCommit(bool wait) {
-  absl::optional<absl::StatusOr<TransactionOutcome>> outcome =
-      options_.transaction->FinishCommit(wait ? absl::InfiniteDuration()
-                                              : absl::ZeroDuration());
-  if (!outcome.has_value()) return true;  // Still committing.
-  std::vector<kafka::TopicPartition> offsets = std::move(committing_offsets_);
-  committing_offsets_.clear();
-  if (!outcome->ok()) {
-    done_.clear();
-    Fail(outcome->status(), /*by_handler=*/false);
-    return false;
-  }
-  if (**outcome == TransactionOutcome::kCommitted) {
+  if (*outcome == TransactionOutcome::kCommitted) {
     if (options_.commit_after_transaction) {
       if (absl::Status committed = consumer_->CommitOffsets(offsets);
           !committed.ok()) {
@@ -315,11 +276,8 @@ bool Loop::SettleCommit(bool wait) {
     }
     return true;
   }
-  // Aborted: nothing of the transaction is in, nor of what was handled since
-  // (its offsets would pass the aborted records; what it sent was dropped).
-  // Those records come again from the committed offsets (a revoked
-  // partition's next owner starts there anyway).
-  done_.clear();
+  // Aborted: nothing of the batch is in. Its records come again from the
+  // committed offsets (a revoked partition's next owner starts there anyway).
   if (revoking_) return true;
   if (absl::Status rewound = consumer_->RewindToCommitted(absl::Seconds(30));
       !rewound.ok()) {
@@ -501,8 +459,7 @@ void Loop::OnRevoke(const std::vector<kafka::TopicPartition>& partitions,
   // record's copy too.
   if (failure_.ok()) GiveUpDeadLetters();
   revoking_ = true;
-  // A transaction committing in the background ends before its partitions go.
-  if (failure_.ok()) CloseBatch(/*finish=*/true);
+  if (failure_.ok()) CloseBatch();
   revoking_ = false;
   for (const kafka::TopicPartition& partition : partitions) {
     next_.erase({partition.topic, partition.partition});

@@ -17,15 +17,9 @@
 //    the handler flushes and the batch's progress is kept the handler's way
 //    (Progress).
 //  - Under kOffsetsInTransaction a batch's end commits the Kafka transaction
-//    holding its offsets (LoopOptions::transaction), in the background: the
-//    loop goes on taking records meanwhile, and what they send and their
-//    offsets gather for the next transaction, which starts when this one is
-//    in (one commit at a time; past kMaxBatchesBehindACommit batches' worth
-//    of records gathered, the loop waits). When a transaction aborts, what
-//    gathered behind it is dropped too, and the assigned partitions rewind
-//    to the group's committed offsets: those records come again. Before
-//    partitions are revoked, and when the loop stops, the commit running and
-//    the one gathered are finished.
+//    holding its offsets (LoopOptions::transaction); when it aborts, the
+//    assigned partitions rewind to the group's committed offsets and those
+//    records come again.
 //  - It is the consumer's RebalanceListener: under kOwnPositions each assigned
 //    partition starts where the handler says; before partitions are revoked
 //    the open batch is flushed and kept.
@@ -92,12 +86,6 @@ struct LoopOptions {
 
 class Loop : public kafka::RebalanceListener {
  public:
-  // Under kOffsetsInTransaction, how many batches' worth of records
-  // (batch_max_records each) may gather behind a transaction committing in
-  // the background before the loop waits for it: a bound on memory while a
-  // commit is slow (a coordinator away).
-  static constexpr int kMaxBatchesBehindACommit = 10;
-
   // `handler` and `dead_letters` must outlive the loop.
   Loop(LoopOptions options, Handler& handler,
        orders::DeadLetterQueue& dead_letters);
@@ -132,9 +120,8 @@ class Loop : public kafka::RebalanceListener {
   // The record at `offset` is done: its progress is kept at the batch's end.
   void MarkDone(const PartitionKey& key, int64_t offset);
   // Ends the batch: the handler flushes, then the progress of what it made
-  // durable is kept. False on an error (then recorded in failure_). With
-  // `finish`, a transaction's commit is waited for (revoked, or stopping).
-  bool CloseBatch(bool finish = false);
+  // durable is kept. False on an error (then recorded in failure_).
+  bool CloseBatch();
   // kOwnPositions, at assignment: where `partition` starts, from the
   // handler's next offset and where its `log` starts and ends (a log replaced
   // or cut by retention under the store is found here).
@@ -146,15 +133,8 @@ class Loop : public kafka::RebalanceListener {
   // Under kOwnPositions, warns when the assignment is not the whole topic.
   void SayPartOfTopic(const std::vector<kafka::TopicPartition>& partitions);
   // CloseBatch() under kOffsetsInTransaction: the transaction holds the
-  // batch's offsets (and those gathered before it behind a commit); its
-  // commit starts in the background unless one runs (then it waits for that
-  // one's end, at a later turn).
-  bool CloseTransaction(bool finish);
-  // The background commit's outcome, if it has one (waiting for it with
-  // `wait`): a plain commit after it on the dev broker; after an abort what
-  // gathered behind it is dropped and the partitions rewind. False on an
-  // error.
-  bool SettleCommit(bool wait);
+  // batch's offsets; after an abort the partitions rewind.
+  bool CloseTransaction();
   void Fail(absl::Status status, bool by_handler);
   void LogLag(const char* what, kafka::LagFrom from);
   void LogLagIfDue();
@@ -178,8 +158,6 @@ class Loop : public kafka::RebalanceListener {
   absl::Time batch_started_;
   // Offsets to keep at the batch's end: one past the last record done.
   absl::flat_hash_map<PartitionKey, int64_t> done_;
-  // The offsets of the transaction committing in the background.
-  std::vector<kafka::TopicPartition> committing_offsets_;
   // kOwnPositions: the next offset to accept per assigned partition (a record
   // below it is a replay): the handler's, plus what was done since.
   absl::flat_hash_map<PartitionKey, int64_t> next_;

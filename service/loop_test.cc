@@ -3,9 +3,7 @@
 // The consumer loop against an in-process dev broker, with a handler that
 // only notes what it is given: each way of keeping progress (stored offsets,
 // own positions, none; a transaction refused), the poison-record path, an
-// abandoned record, a failing handler, and the hooks; and transactions
-// committed in the background: records handled meanwhile, an abort that
-// takes what gathered behind it along, a revocation while a commit runs.
+// abandoned record, a failing handler, and the hooks.
 
 #include "service/loop.h"
 
@@ -14,7 +12,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -169,82 +166,6 @@ class NotingHandler : public Handler {
   std::vector<std::vector<kafka::PartitionLag>> lag_reports_;
 };
 
-// Publishes each order's id on order-status in the loop's transaction, as
-// the cook publishes READY, noting whether a commit was running meanwhile.
-class PublishingHandler : public Handler {
- public:
-  explicit PublishingHandler(TransactionalProducer& transaction)
-      : transaction_(transaction) {}
-
-  Progress progress() const override { return Progress::kOffsetsInTransaction; }
-
-  absl::Status Handle(const kitchen::v1::Order& order, const Position& at,
-                      absl::Notification& stop) override {
-    static const kafka::Headers kNone;
-    const bool committing = transaction_.committing();
-    {
-      absl::MutexLock lock(&mutex_);
-      handled_.push_back(order.order_id());
-      if (committing) ++while_committing_;
-      if (!first_while_committing_.count(order.order_id())) {
-        first_while_committing_[order.order_id()] = committing;
-        first_before_an_abort_[order.order_id()] = transaction_.aborted() == 0;
-      }
-    }
-    return transaction_.Send(
-        {"order-status", order.order_id(), order.order_id(), &kNone});
-  }
-
-  void OnRevoked(const std::vector<kafka::TopicPartition>& partitions,
-                 bool lost) override {
-    absl::MutexLock lock(&mutex_);
-    if (partitions.empty()) return;
-    ++revocations_;
-    if (transaction_.open()) ++revoked_with_a_transaction_open_;
-  }
-
-  std::string Summary() const override { return "published"; }
-
-  std::vector<std::string> handled() const {
-    absl::MutexLock lock(&mutex_);
-    return handled_;
-  }
-  int while_committing() const {
-    absl::MutexLock lock(&mutex_);
-    return while_committing_;
-  }
-  // Per order id: whether its first handling was while a commit ran.
-  std::map<std::string, bool> first_while_committing() const {
-    absl::MutexLock lock(&mutex_);
-    return first_while_committing_;
-  }
-  // Per order id: whether its first handling came before any abort.
-  std::map<std::string, bool> first_before_an_abort() const {
-    absl::MutexLock lock(&mutex_);
-    return first_before_an_abort_;
-  }
-  int revocations() const {
-    absl::MutexLock lock(&mutex_);
-    return revocations_;
-  }
-  // Revocations that found a transaction committing, or records not
-  // committed yet: what the loop must finish before partitions go.
-  int revoked_with_a_transaction_open() const {
-    absl::MutexLock lock(&mutex_);
-    return revoked_with_a_transaction_open_;
-  }
-
- private:
-  TransactionalProducer& transaction_;
-  mutable absl::Mutex mutex_;
-  std::vector<std::string> handled_;
-  int while_committing_ = 0;
-  std::map<std::string, bool> first_while_committing_;
-  std::map<std::string, bool> first_before_an_abort_;
-  int revocations_ = 0;
-  int revoked_with_a_transaction_open_ = 0;
-};
-
 std::vector<std::string> Ids(const std::vector<PlacedOrder>& placed) {
   std::vector<std::string> ids;
   for (const PlacedOrder& p : placed) ids.push_back(p.order.order_id());
@@ -269,40 +190,6 @@ class LoopTest : public ::testing::Test {
     auto running = harness_->Run(handler, group, std::move(options));
     EXPECT_TRUE(running.ok()) << running.status();
     return running.ok() ? *std::move(running) : nullptr;
-  }
-
-  // A transaction coordinator (broker 1) whose every answer takes `rtt`,
-  // and only that: the topics' leaders and the group coordinator are the
-  // other brokers, so records flow at once while commits are slow.
-  // With `slow_group`, the group coordinator is broker 1 too: the
-  // transaction's offsets are slow as well.
-  void SlowTransactionCoordinator(const std::string& transactional_id,
-                                  const std::string& group, int rtt_ms,
-                                  bool slow_group = false) {
-    rd_kafka_mock_cluster_t* mock = harness_->mock();
-    for (const char* topic :
-         {"pizza-order", "pizza-order.dlq", "order-status"}) {
-      for (int32_t p = 0; p < LoopHarness::kPartitions; ++p) {
-        rd_kafka_mock_partition_set_leader(mock, topic, p, 2 + p % 2);
-      }
-    }
-    rd_kafka_mock_coordinator_set(mock, "transaction", transactional_id.c_str(),
-                                  1);
-    rd_kafka_mock_coordinator_set(mock, "group", group.c_str(),
-                                  slow_group ? 1 : 2);
-    rd_kafka_mock_broker_set_rtt(mock, 1, rtt_ms);
-  }
-
-  // The records on order-status per key, all of them (read for 5 s; the dev
-  // broker shows aborted ones too: it writes no markers).
-  std::map<std::string, int> StatusRecords() {
-    std::map<std::string, int> by_key;
-    for (const ReadRecord& record :
-         harness_->ReadTopic("order-status", std::numeric_limits<size_t>::max(),
-                             absl::Seconds(5))) {
-      ++by_key[record.key];
-    }
-    return by_key;
   }
 
   std::unique_ptr<LoopHarness> harness_;
@@ -722,149 +609,6 @@ TEST_F(LoopTest, AnAbortedTransactionRewindsAndTheRecordsComeAgain) {
   EXPECT_GE((*transaction)->committed(), 1);
   // What the aborted transaction held was handled again after the rewind.
   EXPECT_GT(handler.handled().size(), 6u);
-}
-
-TEST_F(LoopTest, RecordsHandledWhileATransactionCommitsGoInTheNextOne) {
-  SlowTransactionCoordinator("loop-test", "transactional", 500);
-  auto transaction =
-      TransactionalProducer::Create(harness_->config(), {"loop-test"});
-  ASSERT_TRUE(transaction.ok()) << transaction.status();
-  PublishingHandler handler(**transaction);
-  LoopOptions options;
-  options.transaction = transaction->get();
-  options.batch_max_records = 1000;
-  options.batch_max_delay = absl::Milliseconds(50);
-  const std::vector<PlacedOrder> first = harness_->PlaceOrders(3);
-  ASSERT_EQ(first.size(), 3u);
-  auto running = Run(handler, "transactional", options);
-  ASSERT_TRUE(WaitUntil([&] { return handler.handled().size() >= 3; },
-                        absl::Seconds(30)));
-  // The first transaction commits for > 1 s (three answers of its
-  // coordinator): the loop takes these meanwhile.
-  const std::vector<PlacedOrder> second = harness_->PlaceOrders(3);
-  ASSERT_EQ(second.size(), 3u);
-  ASSERT_TRUE(WaitUntil([&] { return handler.handled().size() >= 6; },
-                        absl::Seconds(30)));
-  EXPECT_GT(handler.while_committing(), 0);
-  EXPECT_TRUE(
-      WaitUntil([&] { return harness_->Committed("transactional") == 6; },
-                absl::Seconds(30)))
-      << harness_->Committed("transactional");
-  EXPECT_TRUE(running->Stop().ok());
-  EXPECT_EQ((*transaction)->aborted(), 0);
-  EXPECT_GE((*transaction)->committed(), 2);
-  // Each once: nothing was replayed, nothing lost.
-  std::vector<std::string> all = Ids(first);
-  for (const std::string& id : Ids(second)) all.push_back(id);
-  EXPECT_EQ(Sorted(handler.handled()), Sorted(all));
-  std::map<std::string, int> published = StatusRecords();
-  for (const std::string& id : all) EXPECT_EQ(published[id], 1) << id;
-}
-
-TEST_F(LoopTest, AnAbortedCommitTakesWhatGatheredBehindItAlongAndAllComeAgain) {
-  SlowTransactionCoordinator("loop-test", "transactional", 1000);
-  auto transaction =
-      TransactionalProducer::Create(harness_->config(), {"loop-test"});
-  ASSERT_TRUE(transaction.ok()) << transaction.status();
-  // The first transaction's commit is refused (an abortable error), on its
-  // last request: after > 2 s.
-  rd_kafka_mock_push_request_errors(harness_->mock(), /*EndTxn*/ 26, 1,
-                                    RD_KAFKA_RESP_ERR_INVALID_REQUEST);
-  PublishingHandler handler(**transaction);
-  LoopOptions options;
-  options.transaction = transaction->get();
-  options.batch_max_records = 1000;
-  options.batch_max_delay = absl::Milliseconds(50);
-  const std::vector<PlacedOrder> first = harness_->PlaceOrders(3);
-  ASSERT_EQ(first.size(), 3u);
-  auto running = Run(handler, "transactional", options);
-  ASSERT_TRUE(WaitUntil([&] { return handler.handled().size() >= 3; },
-                        absl::Seconds(30)));
-  const std::vector<PlacedOrder> second = harness_->PlaceOrders(3);
-  ASSERT_EQ(second.size(), 3u);
-  EXPECT_TRUE(
-      WaitUntil([&] { return harness_->Committed("transactional") == 6; },
-                absl::Seconds(60)))
-      << harness_->Committed("transactional") << " committed, "
-      << handler.handled().size() << " handled";
-  EXPECT_TRUE(running->Stop().ok());
-  EXPECT_EQ((*transaction)->aborted(), 1);
-  std::map<std::string, int> times;
-  for (const std::string& id : handler.handled()) ++times[id];
-  // Whatever was handled before the abort, in the aborted transaction or
-  // behind it while it committed, was handled again after the rewind.
-  std::map<std::string, bool> behind = handler.first_while_committing();
-  std::map<std::string, bool> before = handler.first_before_an_abort();
-  int were_behind = 0;
-  std::vector<std::string> all = Ids(first);
-  for (const std::string& id : Ids(second)) all.push_back(id);
-  for (const std::string& id : all) {
-    EXPECT_GE(times[id], 1) << id;
-    if (!before[id]) continue;  // First handled after the abort: once.
-    if (behind[id]) ++were_behind;
-    EXPECT_GE(times[id], 2) << id;
-  }
-  EXPECT_GT(were_behind, 0) << "no order was handled while the commit ran";
-  // What waited behind the aborted commit never reached the broker: one
-  // record each, from their transaction that committed.
-  std::map<std::string, int> published = StatusRecords();
-  for (const std::string& id : Ids(second)) EXPECT_EQ(published[id], 1) << id;
-}
-
-TEST_F(LoopTest, ARevocationWaitsForTheCommitRunningAndTheOneGathered) {
-  SlowTransactionCoordinator("loop-test-a", "transactional", 500);
-  rd_kafka_mock_coordinator_set(harness_->mock(), "transaction", "loop-test-b",
-                                3);
-  auto transaction_a =
-      TransactionalProducer::Create(harness_->config(), {"loop-test-a"});
-  ASSERT_TRUE(transaction_a.ok()) << transaction_a.status();
-  auto transaction_b =
-      TransactionalProducer::Create(harness_->config(), {"loop-test-b"});
-  ASSERT_TRUE(transaction_b.ok()) << transaction_b.status();
-  PublishingHandler handler_a(**transaction_a);
-  PublishingHandler handler_b(**transaction_b);
-  LoopOptions options;
-  options.batch_max_records = 1000;
-  options.batch_max_delay = absl::Milliseconds(50);
-  options.transaction = transaction_a->get();
-  const std::vector<PlacedOrder> first = harness_->PlaceOrders(3);
-  ASSERT_EQ(first.size(), 3u);
-  auto running_a = Run(handler_a, "transactional", options);
-  ASSERT_TRUE(WaitUntil([&] { return handler_a.handled().size() >= 3; },
-                        absl::Seconds(30)));
-  const std::vector<PlacedOrder> second = harness_->PlaceOrders(3);
-  ASSERT_EQ(second.size(), 3u);
-  ASSERT_TRUE(WaitUntil([&] { return handler_a.handled().size() >= 6; },
-                        absl::Seconds(30)));
-  // A second member joins while the first's commits run: the first gives up
-  // its partitions only once what it handled is committed (on the dev broker
-  // the plain commit after it may be refused during the rebalance, so the
-  // second may handle some again: at-least-once there).
-  options.transaction = transaction_b->get();
-  auto running_b = Run(handler_b, "transactional", options);
-  const std::vector<PlacedOrder> third = harness_->PlaceOrders(3);
-  ASSERT_EQ(third.size(), 3u);
-  EXPECT_TRUE(
-      WaitUntil([&] { return harness_->Committed("transactional") == 9; },
-                absl::Seconds(60)))
-      << harness_->Committed("transactional");
-  EXPECT_TRUE(running_b->Stop().ok());
-  EXPECT_TRUE(running_a->Stop().ok());
-  EXPECT_EQ((*transaction_a)->aborted(), 0);
-  EXPECT_EQ((*transaction_b)->aborted(), 0);
-  std::vector<std::string> all = Ids(first);
-  for (const std::string& id : Ids(second)) all.push_back(id);
-  for (const std::string& id : Ids(third)) all.push_back(id);
-  std::vector<std::string> handled = handler_a.handled();
-  for (const std::string& id : handler_b.handled()) handled.push_back(id);
-  for (const std::string& id : all) {
-    EXPECT_NE(std::find(handled.begin(), handled.end(), id), handled.end())
-        << id;
-  }
-  EXPECT_GT(handler_a.while_committing(), 0);
-  EXPECT_GT(handler_a.revocations(), 0);
-  EXPECT_EQ(handler_a.revoked_with_a_transaction_open(), 0);
-  EXPECT_EQ(handler_b.revoked_with_a_transaction_open(), 0);
 }
 
 }  // namespace

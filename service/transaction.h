@@ -30,39 +30,18 @@
 //    `call_timeout` for that thread to return and joins it; only if the call
 //    still has not returned is the thread detached and the handle left to the
 //    process's exit (destroying a handle in use would be a use after free).
-//  - a commit may run in the background (StartCommit, FinishCommit), so that
-//    the caller goes on handling records meanwhile: committing a transaction
-//    on a 3-node Kafka takes tens to hundreds of milliseconds (its offsets,
-//    then the coordinator's markers), and a caller that waits for it takes no
-//    record meanwhile. One commit at a time: librdkafka allows no record into
-//    a transaction being committed, so what is sent meanwhile waits here, in
-//    memory, and goes into the next transaction once the commit is in; if
-//    the commit did not commit (aborted, a new producer, an error), what
-//    waited is dropped, for it came after what was aborted (the caller
-//    rewinds and handles it again).
-//  - retry.backoff.ms is 20 ms, not librdkafka's 100: right after a commit
-//    the coordinator refuses the next transaction's AddOffsetsToTxn with
-//    CONCURRENT_TRANSACTIONS until its markers are written, and librdkafka
-//    2.0.2 retries that after retry.backoff.ms (AddPartitionsToTxn already
-//    after 20 ms); 20 ms is what Kafka's Java client uses for exactly this
-//    (KAFKA-5477). A properties file or -X may still set it.
 //
 // Usage:
 //   auto producer = TransactionalProducer::Create(config, {"cook-cook-1"});
 //   (*producer)->Send({"order-status", "17", bytes, &headers});
 //   absl::StatusOr<TransactionOutcome> outcome =
 //       (*producer)->Commit(offsets, consumer.GroupMetadata());
-//   // Or in the background: records sent meanwhile wait for the next one.
-//   (*producer)->StartCommit(offsets, consumer.GroupMetadata());
-//   (*producer)->Send(...);
-//   auto finished = (*producer)->FinishCommit(absl::ZeroDuration());
 
 #ifndef KITCHEN_SERVICE_TRANSACTION_H_
 #define KITCHEN_SERVICE_TRANSACTION_H_
 
 #include <librdkafka/rdkafka.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -94,11 +73,6 @@ struct TransactionOptions {
   absl::Duration call_timeout = absl::Seconds(10);
 };
 
-// The properties the transactional producer sets over the service's (see the
-// top of this file), for --print_kafka_config to show with the others.
-kafka::Properties TransactionalProducerDefaults(
-    const TransactionOptions& options);
-
 enum class TransactionOutcome {
   kCommitted,  // The records and the offsets are in.
   kAborted,    // An abortable error: neither is; rewind and handle again.
@@ -119,42 +93,24 @@ class TransactionalProducer {
   ~TransactionalProducer();
 
   // Queues a record in the open transaction, beginning one if none is open.
-  // A record that fails to be delivered makes the commit abort. While a
-  // commit is in the background the record waits for the next transaction.
+  // A record that fails to be delivered makes the commit abort.
   absl::Status Send(const kafka::OutgoingRecord& record);
 
   // Ends the batch: begins a transaction if none is open (a batch of offsets
   // only), sends `offsets` (the next offset per partition) with `group`'s
   // metadata, and commits. An error means the service must stop (see above);
-  // the transaction is then left for the broker to abort. Not while a commit
-  // is in the background (FailedPrecondition).
+  // the transaction is then left for the broker to abort.
   absl::StatusOr<TransactionOutcome> Commit(
       const std::vector<kafka::TopicPartition>& offsets,
       kafka::GroupMetadataPtr group);
 
-  // Commit() on a thread of its own: returns at once; FinishCommit() gives
-  // the outcome. Not while another commit is in the background.
-  absl::Status StartCommit(const std::vector<kafka::TopicPartition>& offsets,
-                           kafka::GroupMetadataPtr group);
-  // The background commit's outcome, waiting up to `wait` for it (nullopt
-  // if it is still going). When it committed, the records sent meanwhile go
-  // into a new transaction; else they are dropped (see the top of this file).
-  absl::optional<absl::StatusOr<TransactionOutcome>> FinishCommit(
-      absl::Duration wait);
-  bool committing() const { return commit_ != nullptr; }
-  // Records sent while the background commit runs, waiting for it.
-  int waiting() const { return static_cast<int>(waiting_.size()); }
-
   // Aborts the open transaction, if any: for a batch given up (the service
-  // stops after a failure). A background commit is waited for first (what it
-  // holds was handled in full); what waited for it is dropped.
+  // stops after a failure).
   void AbortIfOpen();
 
-  // Whether records sent are not committed yet: a transaction is open, being
-  // committed, or records wait for the next one.
-  bool open() const { return committing() || open_ || !waiting_.empty(); }
+  bool open() const { return open_; }
   // Whether the current producer has failed for good (fenced, ...): the next
-  // Commit() then stops or makes a new one. Not while committing().
+  // Commit() then stops or makes a new one.
   bool failed_for_good() const {
     return rd_kafka_fatal_error(handle_.get(), nullptr, 0) !=
            RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -167,26 +123,6 @@ class TransactionalProducer {
   int recovered() const { return recovered_; }
 
  private:
-  // A record sent while a commit runs in the background: its own copy.
-  struct WaitingRecord {
-    std::string topic;
-    std::string key;
-    std::string value;
-    kafka::Headers headers;
-  };
-  // One background commit, shared with its thread.
-  struct CommitCall {
-    std::thread thread;
-    absl::Notification done;
-    absl::StatusOr<TransactionOutcome> outcome;
-  };
-  // Commit()'s work: the caller's thread, or the background one.
-  absl::StatusOr<TransactionOutcome> CommitNow(
-      const std::vector<kafka::TopicPartition>& offsets,
-      kafka::GroupMetadataPtr group);
-  // Queues `record` in the open transaction, beginning one.
-  absl::Status Produce(const kafka::OutgoingRecord& record);
-
   // The state of one guarded rd_kafka_send_offsets_to_transaction, shared
   // with its thread.
   struct OffsetsCall {
@@ -229,14 +165,9 @@ class TransactionalProducer {
   // A send of offsets that passed its deadline: the producer is unusable.
   std::shared_ptr<OffsetsCall> stuck_call_;
   std::thread stuck_thread_;
-  // The background commit, if any: while it runs, its thread alone uses the
-  // handle and the state above; the caller's thread only waiting_.
-  std::unique_ptr<CommitCall> commit_;
-  std::vector<WaitingRecord> waiting_;
-  // Read by the service's summary from the caller's thread.
-  std::atomic<int> committed_{0};
-  std::atomic<int> aborted_{0};
-  std::atomic<int> recovered_{0};
+  int committed_ = 0;
+  int aborted_ = 0;
+  int recovered_ = 0;
 };
 
 }  // namespace kitchen::service

@@ -4,16 +4,13 @@
 // mock cluster, real librdkafka clients): a commit with offsets, an abortable
 // error (aborted, the next transaction commits), a fence while the
 // transaction is young (stop) and after it outlived its timeout (a new
-// producer), a send of offsets that never comes back in time (guarded:
-// DeadlineExceeded at the deadline, its thread joined when it returns), and
-// commits in the background: what is sent meanwhile goes into the next
-// transaction once the commit is in, or is dropped when it aborted.
+// producer), and a send of offsets that never comes back in time (guarded:
+// DeadlineExceeded at the deadline, its thread joined when it returns).
 
 #include "service/transaction.h"
 
 #include <librdkafka/rdkafka_mock.h>
 
-#include <algorithm>
 #include <memory>
 
 #include "absl/time/clock.h"
@@ -51,31 +48,6 @@ class TransactionTest : public ::testing::Test {
   static kafka::GroupMetadataPtr Group() {
     return kafka::GroupMetadataPtr(
         rd_kafka_consumer_group_metadata_new("cook"));
-  }
-
-  // The records on `topic`: the sum of its partitions' high watermarks (the
-  // dev broker writes no transaction markers).
-  int64_t RecordsOn(const std::string& topic) {
-    char error[512];
-    kafka::HandlePtr handle(rd_kafka_new(
-        RD_KAFKA_PRODUCER,
-        [&] {
-          rd_kafka_conf_t* conf = rd_kafka_conf_new();
-          rd_kafka_conf_set(conf, "bootstrap.servers",
-                            broker_->bootstrap_servers().c_str(), nullptr, 0);
-          return conf;
-        }(),
-        error, sizeof(error)));
-    int64_t total = 0;
-    for (int32_t partition = 0; partition < 3; ++partition) {
-      int64_t low = 0, high = 0;
-      if (rd_kafka_query_watermark_offsets(handle.get(), topic.c_str(),
-                                           partition, &low, &high, 5000) ==
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        total += high;
-      }
-    }
-    return total;
   }
 
   const std::vector<kafka::TopicPartition> offsets_ = {{"pizza-order", 1, 5}};
@@ -203,101 +175,6 @@ TEST_F(TransactionTest, AnOffsetSendPastItsDeadlineFailsAtTheDeadline) {
   // the slow coordinator answered, not before.
   producer->reset();
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(2900));
-}
-
-TEST_F(TransactionTest, WhatIsSentWhileACommitRunsGoesIntoTheNextTransaction) {
-  // A slow transaction coordinator: each of its answers takes 300 ms.
-  rd_kafka_mock_coordinator_set(broker_->cluster(), "transaction", "cook-1", 1);
-  auto producer = Make({"cook-1"});
-  ASSERT_TRUE(producer.ok()) << producer.status();
-  rd_kafka_mock_broker_set_rtt(broker_->cluster(), 1, 300);
-  ASSERT_TRUE(SendOne(**producer).ok());
-  const absl::Time start = absl::Now();
-  ASSERT_TRUE((*producer)->StartCommit(offsets_, Group()).ok());
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));  // Not waited for.
-  EXPECT_TRUE((*producer)->committing());
-  EXPECT_FALSE((*producer)->FinishCommit(absl::ZeroDuration()).has_value());
-  // One commit at a time.
-  EXPECT_TRUE(
-      absl::IsFailedPrecondition((*producer)->StartCommit(offsets_, Group())));
-  EXPECT_TRUE(absl::IsFailedPrecondition(
-      (*producer)->Commit(offsets_, Group()).status()));
-  ASSERT_TRUE(SendOne(**producer).ok());
-  ASSERT_TRUE(SendOne(**producer).ok());
-  EXPECT_EQ((*producer)->waiting(), 2);
-  EXPECT_TRUE((*producer)->open());
-
-  absl::optional<absl::StatusOr<TransactionOutcome>> finished =
-      (*producer)->FinishCommit(absl::InfiniteDuration());
-  ASSERT_TRUE(finished.has_value());
-  ASSERT_TRUE(finished->ok()) << finished->status();
-  EXPECT_EQ(**finished, TransactionOutcome::kCommitted);
-  EXPECT_FALSE((*producer)->committing());
-  // What waited is in a transaction of its own now, open until its commit.
-  EXPECT_EQ((*producer)->waiting(), 0);
-  EXPECT_TRUE((*producer)->open());
-  absl::StatusOr<TransactionOutcome> outcome =
-      (*producer)->Commit(offsets_, Group());
-  ASSERT_TRUE(outcome.ok()) << outcome.status();
-  EXPECT_EQ(*outcome, TransactionOutcome::kCommitted);
-  EXPECT_FALSE((*producer)->open());
-  EXPECT_EQ((*producer)->committed(), 2);
-  EXPECT_EQ(RecordsOn("order-status"), 3);
-}
-
-TEST_F(TransactionTest, WhatWaitedForACommitThatAbortedIsDropped) {
-  auto producer = Make({"cook-1"});
-  ASSERT_TRUE(producer.ok()) << producer.status();
-  ASSERT_TRUE(SendOne(**producer).ok());
-  rd_kafka_mock_push_request_errors(broker_->cluster(), kTxnOffsetCommit, 1,
-                                    RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION);
-  ASSERT_TRUE((*producer)->StartCommit(offsets_, Group()).ok());
-  ASSERT_TRUE(SendOne(**producer).ok());  // Handled after the aborted ones.
-  EXPECT_EQ((*producer)->waiting(), 1);
-  absl::optional<absl::StatusOr<TransactionOutcome>> finished =
-      (*producer)->FinishCommit(absl::InfiniteDuration());
-  ASSERT_TRUE(finished.has_value());
-  ASSERT_TRUE(finished->ok()) << finished->status();
-  EXPECT_EQ(**finished, TransactionOutcome::kAborted);
-  EXPECT_EQ((*producer)->waiting(), 0);
-  EXPECT_FALSE((*producer)->open());
-  // Neither the aborted transaction's record (taken back by the abort
-  // before it left) nor the one that waited reached the broker.
-  EXPECT_EQ(RecordsOn("order-status"), 0);
-  // The producer goes on.
-  ASSERT_TRUE(SendOne(**producer).ok());
-  absl::StatusOr<TransactionOutcome> outcome =
-      (*producer)->Commit(offsets_, Group());
-  ASSERT_TRUE(outcome.ok()) << outcome.status();
-  EXPECT_EQ(*outcome, TransactionOutcome::kCommitted);
-  EXPECT_EQ(RecordsOn("order-status"), 1);
-}
-
-TEST_F(TransactionTest, AbortIfOpenWaitsForTheCommitRunningAndDropsWhatWaited) {
-  auto producer = Make({"cook-1"});
-  ASSERT_TRUE(producer.ok()) << producer.status();
-  ASSERT_TRUE(SendOne(**producer).ok());
-  ASSERT_TRUE((*producer)->StartCommit(offsets_, Group()).ok());
-  ASSERT_TRUE(SendOne(**producer).ok());
-  (*producer)->AbortIfOpen();
-  EXPECT_FALSE((*producer)->committing());
-  EXPECT_FALSE((*producer)->open());
-  EXPECT_EQ((*producer)->committed(), 1);  // What it held was whole.
-  EXPECT_EQ(RecordsOn("order-status"), 1);
-}
-
-TEST_F(TransactionTest, TheProducerSetsItsRetryBackoffAndMayBeToldOtherwise) {
-  kafka::Properties defaults = TransactionalProducerDefaults({"cook-1"});
-  auto backoff = std::find_if(
-      defaults.begin(), defaults.end(),
-      [](const kafka::Property& p) { return p.name == "retry.backoff.ms"; });
-  ASSERT_NE(backoff, defaults.end());
-  EXPECT_EQ(backoff->value, "20");
-  // A user's value wins, like any property the service does not own.
-  auto producer = TransactionalProducer::Create(
-      {broker_->bootstrap_servers(), {{"retry.backoff.ms", "50", "-X"}}},
-      {"cook-1"});
-  EXPECT_TRUE(producer.ok()) << producer.status();
 }
 
 }  // namespace

@@ -8,9 +8,7 @@
 //  - inside an open transaction (the cook's --test_hold_transaction hook holds
 //    it open; SIGKILL once the read_uncommitted reader has seen its READY, so
 //    the kill lands inside the transaction for certain);
-//  - alive, by a second cook with the same --cook_id, which fences it;
-//  - while its transactions commit in the background (a backlog: a commit
-//    runs while the next batch is cooked), SIGKILL once some READYs are in.
+//  - alive, by a second cook with the same --cook_id, which fences it.
 // Each time a second cook finishes the work. On real Kafka a read_committed
 // reader then sees exactly one READY per order, never the READY of the
 // aborted transaction that the read_uncommitted reader did see, and the cook
@@ -236,29 +234,6 @@ TEST_F(OrderEventsTest, ACookKilledInsideAnOpenTransactionPublishesNoReady) {
   auto second = StartCook("cook-1", {"--prep_time=0"});
   ExpectEveryOrderReady(orders);
   ExpectHeldReadiesWereAborted(held);
-  EXPECT_TRUE(second->running()) << second->Stderr();
-}
-
-TEST_F(OrderEventsTest,
-       ACookKilledWhileItsTransactionsCommitInTheBackgroundLosesNoReady) {
-  // A backlog: batches of up to 1000 orders, each cooked while the one before
-  // it commits (service/loop.h).
-  std::vector<OrderPosition> orders = Place(3000);
-  auto first = StartCook("cook-1", {"--prep_time=0"});
-  ASSERT_TRUE(committed_->WaitFor(
-      [](const std::vector<StatusEvent>& events) {
-        return FindEvent(events, OrderEvent::READY, "cook-1") != nullptr;
-      },
-      absl::Seconds(60)))
-      << first->Stderr();
-  first->Signal(SIGKILL);
-  ASSERT_EQ(first->Wait(absl::Seconds(10)).value_or(-1), 128 + SIGKILL);
-  // Killed with work left, READYs on their way (else the test says nothing).
-  EXPECT_LT(CountByOrder(committed_->events(), OrderEvent::READY).size(),
-            orders.size());
-
-  auto second = StartCook("cook-2", {"--prep_time=0"});
-  ExpectEveryOrderReady(orders);
   EXPECT_TRUE(second->running()) << second->Stderr();
 }
 
