@@ -74,6 +74,11 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(result["ready_not_committed"], ["0@2"])
         result.update({"graceful_exit": {}, "broker_problems": []})
         self.assertEqual(chaos.failures(result, trusted_broker=False), ["not_ready"])
+        # A waiter that gave up (a fatal error of its producer) fails the run.
+        result["waiter_exit"] = 2
+        self.assertEqual(chaos.failures(result, trusted_broker=False),
+                         ["not_ready", "the waiter stopped (exit 2)"])
+        del result["waiter_exit"]
         self.assertEqual(chaos.failures(result, trusted_broker=True),
                          ["not_ready", "ready_twice", "ready_not_committed"])
 

@@ -848,6 +848,10 @@ def failures(result, trusted_broker):
         reasons.append("not stopped cleanly")
     if result["broker_problems"]:
         reasons.append("broker faults not undone or not injected")
+    # The waiter must ride out every fault: one that gave up (its delivery timeout,
+    # or a fatal error of its producer) placed fewer orders than the run asked for.
+    if result.get("waiter_exit", 0) != 0:
+        reasons.append(f"the waiter stopped (exit {result['waiter_exit']})")
     if trusted_broker:
         # On the dev broker an acknowledged order missing from the topic is its known
         # fault, reported apart. On real Kafka it is a lost order; so is an order twice
@@ -1004,6 +1008,7 @@ def main():
                    on_topic, readies=readies_of(events), committed=committed)
     result.update({"seed": seed, "broker": broker.description, "placed": workload.sent,
                    "faults": dict(faults.counts), "graceful_exit": statuses,
+                   "waiter_exit": waiter_status,
                    "broker_problems": broker.problems,
                    "seconds": round(time.monotonic() - began)})
     failed = failures(result, broker.trusted)
