@@ -20,6 +20,13 @@ kafka::Properties WaiterProducerDefaults(absl::Duration delivery_timeout) {
       // when librdkafka retries: the idempotent producer (implies acks=all).
       {"enable.idempotence", "true"},
       {"acks", "all"},
+      // One produce request in flight per broker, not librdkafka's 5: with
+      // more, librdkafka 2.0.2's idempotent producer fails for good ("rewound
+      // sequence number", its bug #4438, fixed in 2.3.0) when a partition's
+      // leader dies under a request that may have been written. Seen in 2 of
+      // 3 chaos runs on 3 nodes (tools/chaos --kafka --kafka_nodes 3); with 1,
+      // the same seed passed. Batching (linger.ms, below) still fills requests.
+      {"max.in.flight.requests.per.connection", "1"},
       // One millisecond of batching: under load the queue fills batches anyway
       // (measured: as fast as 5 ms, twice as fast as 0), and an order waits at
       // most 1 ms for company. lz4 is cheap to compress and to decompress.
