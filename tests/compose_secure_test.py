@@ -30,7 +30,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -38,6 +37,7 @@ RUNFILES = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(RUNFILES, "tests"))
 sys.path.insert(0, os.path.join(RUNFILES, "tools"))
 import compose_files  # noqa: E402
+from command_lines import CommandLines  # noqa: E402
 import kafka_secure  # noqa: E402
 
 WORK = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="compose_secure_test.")
@@ -75,29 +75,6 @@ def read(path):
         return f.read()
 
 
-class CommandLines:
-    """Every process's command line on the machine, sampled from /proc until stopped."""
-
-    def __init__(self):
-        self.seen = set()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.sample, daemon=True)
-        self.thread.start()
-
-    def sample(self):
-        while not self.stopping.is_set():
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        with open(f"/proc/{entry}/cmdline", "rb") as f:
-                            self.seen.add(f.read().decode(errors="replace"))
-                    except OSError:
-                        pass
-            time.sleep(0.05)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join()
 
 
 class ComposeSecureTest(unittest.TestCase):

@@ -21,11 +21,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
 RUNFILES = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(RUNFILES, "tests"))
+from command_lines import CommandLines  # noqa: E402
 KAFKA = os.path.join(RUNFILES, "tools", "kafka")
 WORK = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp(prefix="secure_test.")
 
@@ -34,29 +35,6 @@ def binary(name):
     return os.path.join(RUNFILES, name, name)
 
 
-class CommandLines:
-    """Every process's command line, sampled from /proc until stopped."""
-
-    def __init__(self):
-        self.seen = set()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.sample, daemon=True)
-        self.thread.start()
-
-    def sample(self):
-        while not self.stopping.is_set():
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        with open(f"/proc/{entry}/cmdline", "rb") as f:
-                            self.seen.add(f.read().decode(errors="replace"))
-                    except OSError:
-                        pass
-            time.sleep(0.05)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join()
 
 
 def read(path):
