@@ -732,6 +732,18 @@ def compile_protos(protoc, directory, files):
     return parse_text_format(decoded.stdout.decode()).get("file", []), None
 
 
+def read_only_mount(mounts, container_path, what, where):
+    """The host path mounted at `container_path` (a file or a directory below a bind
+    mount), which must be read-only; None (an error said) if none is."""
+    mounted = mounted_host_path(mounts, container_path)
+    if not check(mounted, where, f"{what} is in none of its volumes "
+                 f"{[t for _, t, _ in mounts]}"):
+        return None
+    host_path, read_only = mounted
+    check(read_only, where, f"mounts {host_path} writable; mount it read-only (:ro)")
+    return host_path
+
+
 def spring_value(value, env):
     """A config file's value as Spring resolves it: "${NAME:default}" is the variable
     NAME of the environment `env`, else the default."""
@@ -779,12 +791,10 @@ def check_kafka_ui(flags_by_binary, compose=None, compose_where=COMPOSE):
         return None
     location = location[len("file:"):] if location.startswith("file:") else location
     mounts = compose_bind_mounts(ui)
-    mounted = mounted_host_path(mounts, location)
-    if not check(mounted, where, f"{location} ({location_variable}) is in none of its "
-                 f"volumes {[t for _, t, _ in mounts]}"):
+    config_file = read_only_mount(mounts, location, f"{location} ({location_variable})",
+                                  where)
+    if not config_file:
         return None
-    config_file, read_only = mounted
-    check(read_only, where, f"mounts {config_file} writable; mount it read-only (:ro)")
     documents = load_yaml_documents(config_file)
     if not documents:
         return None
@@ -836,12 +846,9 @@ def check_kafka_ui(flags_by_binary, compose=None, compose_where=COMPOSE):
     files_dir = properties.get("protobufFilesDir")
     if not check(isinstance(files_dir, str) and files_dir, at, "no protobufFilesDir"):
         return None
-    mounted = mounted_host_path(mounts, files_dir)
-    if not check(mounted, where, f"protobufFilesDir {files_dir} is in none of its volumes "
-                 f"{[t for _, t, _ in mounts]}"):
+    proto_dir = read_only_mount(mounts, files_dir, f"protobufFilesDir {files_dir}", where)
+    if not proto_dir:
         return None
-    proto_dir, read_only = mounted
-    check(read_only, where, f"mounts {proto_dir} writable; mount it read-only (:ro)")
     by_topic = properties.get("protobufMessageNameByTopic")
     if not check(isinstance(by_topic, dict) and by_topic, at,
                  "no protobufMessageNameByTopic: no topic would be decoded"):
